@@ -1,0 +1,82 @@
+/**
+ * k-means over patch tokens: option validation and dispatch to the CPU or CUDA kernel.
+ * @internal
+ * @module
+ */
+import { native, type NativeKMeansOptions } from '../binding';
+import { DinoError, toDinoError } from '../errors';
+import type { Features } from '../features';
+import { cancelBridge } from '../util/cancel';
+import { integer, invalid, isObject, number, signalArg, throwIfAborted } from '../validate';
+import { deviceView, hostView } from './token-view';
+import { KMEANS_DEFAULTS, type KMeansOptions, type KMeansResult } from './types';
+
+/** Validates k-means options against a feature matrix of `rows` x `dim`. */
+export function kmeansOptions(options: KMeansOptions, rows: number, dim: number): NativeKMeansOptions {
+  if (!isObject(options)) invalid('kmeans options', '{ k, ... }', options);
+  if (typeof options.k !== 'number' || !Number.isInteger(options.k) || options.k < 1) {
+    invalid('k', 'an integer >= 1', options.k);
+  }
+  if (options.k > rows) {
+    throw new DinoError(
+      'ERR_DINO_INVALID_ARGUMENT',
+      `k = ${options.k} is larger than the number of patches (${rows}); use at most ${rows} clusters or a larger input size`,
+    );
+  }
+  const result: NativeKMeansOptions = {
+    k: options.k,
+    maxIterations: integer(options.iterations ?? KMEANS_DEFAULTS.iterations, 'iterations', 1, 100_000),
+    restarts: integer(options.restarts ?? KMEANS_DEFAULTS.restarts, 'restarts', 1, 10_000),
+    seed: integer(options.seed ?? KMEANS_DEFAULTS.seed, 'seed', 0),
+    tolerance: number(options.tolerance ?? KMEANS_DEFAULTS.tolerance, 'tolerance', 0),
+  };
+  if (options.init !== undefined && options.init !== 'k-means++') {
+    if (!(options.init instanceof Float32Array)) invalid('init', "'k-means++' or a Float32Array of k * dim centroids", options.init);
+    if (options.init.length !== options.k * dim) {
+      throw new DinoError(
+        'ERR_DINO_SHAPE_MISMATCH',
+        `init holds ${options.init.length} values; k * dim = ${options.k} * ${dim} = ${options.k * dim} expected`,
+      );
+    }
+    result.init = options.init;
+  }
+  return result;
+}
+
+export async function runKmeans(features: Features, options: KMeansOptions): Promise<KMeansResult> {
+  const opts = kmeansOptions(options, features.patchCount, features.dim);
+  const signal = signalArg(options.signal, 'signal');
+  throwIfAborted(signal, 'k-means');
+  const stack = new Error();
+  const cancel = cancelBridge(signal);
+  try {
+    const store = features.store;
+    const first = 1 + features.registerCount;
+    const r =
+      store.location === 'cpu'
+        ? await native().kmeans(hostView(store, first, features.patchCount, features.dim), opts, cancel.token)
+        : await native().cudaKmeans(deviceView(store, first, features.patchCount, features.dim), opts, cancel.token);
+    return { grid: { ...features.grid }, k: opts.k, ...r };
+  } catch (err) {
+    throw toDinoError(err, 'ERR_DINO_INTERNAL', stack, 'k-means failed');
+  } finally {
+    cancel.dispose();
+  }
+}
+
+export async function runAssign(features: Features, centroids: Float32Array): Promise<{ labels: Int32Array; inertia: number }> {
+  if (!(centroids instanceof Float32Array) || centroids.length === 0 || centroids.length % features.dim !== 0) {
+    invalid('centroids', `a Float32Array of k * ${features.dim} values`, centroids);
+  }
+  const k = centroids.length / features.dim;
+  const stack = new Error();
+  try {
+    const store = features.store;
+    const first = 1 + features.registerCount;
+    return store.location === 'cpu'
+      ? await native().assignNearest(hostView(store, first, features.patchCount, features.dim), centroids, k)
+      : await native().cudaAssignNearest(deviceView(store, first, features.patchCount, features.dim), centroids, k);
+  } catch (err) {
+    throw toDinoError(err, 'ERR_DINO_INTERNAL', stack, 'Assignment failed');
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Patch similarity: resolves targets into query vectors and runs the cosine-similarity kernel
+ * where the features lie.
+ * @internal
+ * @module
+ */
+import { native } from '../binding';
+import { DinoError, toDinoError } from '../errors';
+import type { Features } from '../features';
+import { invalid, isObject } from '../validate';
+import { deviceView, hostView } from './token-view';
+import type { Heatmap, PatchIndex, PixelPoint } from './types';
+
+/** What a similarity map can be computed for. */
+export type SimilarityTarget = PatchIndex | PixelPoint | Float32Array | { features: Features; row: number; col: number };
+
+interface Query {
+  patch: PatchIndex | undefined;
+  /** Patch index of these features whose token is the query (device-side lookup), or a vector. */
+  source: { index: number; of: Features } | Float32Array;
+}
+
+function resolve(features: Features, target: SimilarityTarget): Query {
+  if (target instanceof Float32Array) {
+    if (target.length !== features.dim) {
+      throw new DinoError(
+        'ERR_DINO_SHAPE_MISMATCH',
+        `Similarity target vector has ${target.length} values but the features have dim ${features.dim}`,
+      );
+    }
+    return { patch: undefined, source: target };
+  }
+  if (!isObject(target)) return invalid('target', '{row, col}, {x, y}, a Float32Array or {features, row, col}', target);
+  const t = target as Record<string, unknown>;
+  if (t.features !== undefined) {
+    const other = t.features as Features;
+    if (other.dim !== features.dim) {
+      throw new DinoError('ERR_DINO_SHAPE_MISMATCH', `Target features have dim ${other.dim}, these have dim ${features.dim}`);
+    }
+    const p = { row: t.row as number, col: t.col as number };
+    return { patch: undefined, source: { index: other.patchIndexOf(p), of: other } };
+  }
+  if (t.row !== undefined || t.col !== undefined) {
+    const p = { row: t.row as number, col: t.col as number };
+    return { patch: p, source: { index: features.patchIndexOf(p), of: features } };
+  }
+  if (t.x !== undefined || t.y !== undefined) {
+    const p = features.patchAt({ x: t.x as number, y: t.y as number } satisfies PixelPoint);
+    return { patch: p, source: { index: features.patchIndexOf(p), of: features } };
+  }
+  return invalid('target', '{row, col}, {x, y}, a Float32Array or {features, row, col}', target);
+}
+
+async function queryVector(q: Query): Promise<Float32Array> {
+  if (q.source instanceof Float32Array) return q.source;
+  const { index, of } = q.source;
+  const store = of.store;
+  const first = 1 + of.registerCount + index;
+  if (store.location === 'cpu') {
+    const v = hostView(store, first, 1, of.dim);
+    return v.data.slice(v.offset, v.offset + of.dim);
+  }
+  return native().cudaDownloadMatrix(deviceView(store, first, 1, of.dim));
+}
+
+function heatmap(features: Features, values: Float32Array, patch: PatchIndex | undefined): Heatmap {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { grid: { ...features.grid }, values, target: patch, min, max };
+}
+
+export async function runSimilarity(features: Features, targets: readonly SimilarityTarget[]): Promise<Heatmap[]> {
+  if (targets.length === 0) invalid('targets', 'at least one target', targets);
+  const stack = new Error();
+  const queries = targets.map((t) => resolve(features, t));
+  try {
+    const vectors = await Promise.all(queries.map(queryVector));
+    const packed = new Float32Array(vectors.length * features.dim);
+    vectors.forEach((v, i) => packed.set(v, i * features.dim));
+    const store = features.store;
+    const first = 1 + features.registerCount;
+    const out =
+      store.location === 'cpu'
+        ? await native().similarity(hostView(store, first, features.patchCount, features.dim), packed, vectors.length)
+        : await native().cudaSimilarity(deviceView(store, first, features.patchCount, features.dim), packed, vectors.length);
+    const n = features.patchCount;
+    return queries.map((q, i) => heatmap(features, out.subarray(i * n, (i + 1) * n), q.patch));
+  } catch (err) {
+    throw toDinoError(err, 'ERR_DINO_INTERNAL', stack, 'Similarity failed');
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Where a Features object's tokens live and how the kernels see them: a strided view of a
+ * [tokens, dim] buffer, on the host (Float32Array) or on the GPU (DeviceTensor).
+ * @internal
+ * @module
+ */
+import type { NativeDeviceTensor, NativeDeviceView, NativeMatrixView } from '../binding';
+
+export interface HostTokens {
+  location: 'cpu';
+  /** Buffer holding the tokens; this image's token t, value d is data[offset + t * dim + d]. */
+  data: Float32Array;
+  offset: number;
+}
+
+export interface DeviceTokens {
+  location: 'cuda';
+  tensor: NativeDeviceTensor;
+  /** Element offset of this image's first token in the tensor. */
+  offset: number;
+  /** Releases this image's share of the tensor. */
+  release: () => void;
+}
+
+export type TokenStore = HostTokens | DeviceTokens;
+
+export function hostView(t: HostTokens, firstToken: number, rows: number, dim: number): NativeMatrixView {
+  return { data: t.data, offset: t.offset + firstToken * dim, rows, dim, stride: dim };
+}
+
+export function deviceView(t: DeviceTokens, firstToken: number, rows: number, dim: number): NativeDeviceView {
+  return { tensor: t.tensor, offset: t.offset + firstToken * dim, rows, dim, stride: dim };
+}

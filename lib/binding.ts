@@ -1,0 +1,217 @@
+/**
+ * The only module that loads the native addon. It declares exactly what the addon exports
+ * (see native/addon/*.cc) and loads it through node-gyp-build: a prebuilt binary from
+ * `prebuilds/<platform>-<arch>/` first, then the local build in `build/Release/`.
+ * @internal
+ * @module
+ */
+import { join } from 'node:path';
+
+import { DinoError } from './errors';
+
+/** A strided view of a Float32Array: `rows` rows of `dim` values starting at `offset`. */
+export interface NativeMatrixView {
+  data: Float32Array;
+  offset: number;
+  rows: number;
+  dim: number;
+  stride: number;
+}
+
+/** Pixel formats understood by the native preprocessing (values match native PixelFormat). */
+export const NativePixelFormat = { RGB: 0, RGBA: 1, BGR: 2, BGRA: 3, Gray: 4, NV12: 5 } as const;
+export type NativePixelFormat = (typeof NativePixelFormat)[keyof typeof NativePixelFormat];
+
+export interface NativeKMeansOptions {
+  k: number;
+  maxIterations: number;
+  restarts: number;
+  seed: number;
+  tolerance: number;
+  init?: Float32Array;
+}
+
+export interface NativeKMeansResult {
+  labels: Int32Array;
+  centroids: Float32Array;
+  inertia: number;
+  iterations: number;
+  converged: boolean;
+}
+
+export interface NativePcaOptions {
+  components: number;
+  iterations: number;
+  seed: number;
+}
+
+export interface NativePcaResult {
+  projections: Float32Array;
+  axes: Float32Array;
+  mean: Float32Array;
+  explainedVariance: Float64Array;
+  totalVariance: number;
+  bytes: Uint8Array;
+}
+
+export interface NativeCancelToken {
+  cancel(): void;
+  readonly cancelled: boolean;
+}
+
+export type NativeDType = 'float32' | 'float16' | 'uint8' | 'int32';
+
+/** CUDA device memory owned (or borrowed) by a JS object. */
+export interface NativeDeviceTensor {
+  readonly shape: number[];
+  readonly dtype: NativeDType;
+  readonly byteLength: number;
+  readonly disposed: boolean;
+  /** Device address (for interop with other CUDA code). */
+  readonly pointer: bigint;
+  upload(data: Float32Array | Uint16Array | Uint8Array | Int32Array): Promise<void>;
+  download(): Promise<Float32Array | Uint16Array | Uint8Array | Int32Array>;
+  dispose(): void;
+}
+
+export interface NativeDeviceTensorClass {
+  allocate(shape: number[], dtype: NativeDType): NativeDeviceTensor;
+  fromPointer(pointer: bigint, shape: number[], dtype: NativeDType): NativeDeviceTensor;
+}
+
+export interface NativeDeviceView {
+  tensor: NativeDeviceTensor;
+  offset: number;
+  rows: number;
+  dim: number;
+  stride: number;
+}
+
+export interface NativeDeviceFrame {
+  tensor: NativeDeviceTensor;
+  offset?: number;
+  width: number;
+  height: number;
+  pitch: number;
+  format: NativePixelFormat;
+  uvOffset?: number;
+  uvPitch?: number;
+  fullRange?: boolean;
+}
+
+export interface NativeModuleStatus {
+  compiled: boolean;
+  available: boolean;
+  version?: string;
+  reason?: string;
+}
+
+export interface NativeCudaDevice {
+  index: number;
+  name: string;
+  computeCapability: string;
+  totalMemory: number;
+  multiprocessors: number;
+  integrated: boolean;
+}
+
+export interface NativeCapabilities {
+  cuda: {
+    compiled: boolean;
+    available: boolean;
+    reason?: string;
+    runtimeVersion?: number;
+    driverVersion?: number;
+    devices: NativeCudaDevice[];
+  };
+  tensorrt: NativeModuleStatus;
+  capture: NativeModuleStatus;
+  threads: number;
+}
+
+/** Everything the addon exports. */
+export interface NativeBinding {
+  readonly version: string;
+  readonly CancelToken: new () => NativeCancelToken;
+  capabilities(): NativeCapabilities;
+
+  preprocess(
+    pixels: Uint8Array,
+    width: number,
+    height: number,
+    rowBytes: number,
+    format: NativePixelFormat,
+    outWidth: number,
+    outHeight: number,
+    mean: Float32Array,
+    std: Float32Array,
+    out: Float32Array,
+    outOffset: number,
+  ): Promise<void>;
+  resizeRgb(
+    pixels: Uint8Array,
+    width: number,
+    height: number,
+    rowBytes: number,
+    format: NativePixelFormat,
+    outWidth: number,
+    outHeight: number,
+  ): Promise<Uint8Array>;
+  halfToFloat(halves: Uint16Array): Promise<Float32Array>;
+  floatToHalf(floats: Float32Array): Promise<Uint16Array>;
+
+  similarity(view: NativeMatrixView, queries: Float32Array, count: number): Promise<Float32Array>;
+  kmeans(view: NativeMatrixView, options: NativeKMeansOptions, cancel?: NativeCancelToken): Promise<NativeKMeansResult>;
+  assignNearest(view: NativeMatrixView, centroids: Float32Array, k: number): Promise<{ labels: Int32Array; inertia: number }>;
+  matchCentroids(previous: Float32Array, current: Float32Array, k: number, dim: number): Int32Array;
+  pca(view: NativeMatrixView, options: NativePcaOptions, cancel?: NativeCancelToken): Promise<NativePcaResult>;
+
+  readonly DeviceTensor: NativeDeviceTensorClass;
+  cudaSimilarity(view: NativeDeviceView, queries: Float32Array, count: number): Promise<Float32Array>;
+  cudaKmeans(view: NativeDeviceView, options: NativeKMeansOptions, cancel?: NativeCancelToken): Promise<NativeKMeansResult>;
+  cudaAssignNearest(view: NativeDeviceView, centroids: Float32Array, k: number): Promise<{ labels: Int32Array; inertia: number }>;
+  cudaPca(view: NativeDeviceView, options: NativePcaOptions, cancel?: NativeCancelToken): Promise<NativePcaResult>;
+  cudaDownloadMatrix(view: NativeDeviceView): Promise<Float32Array>;
+  cudaPreprocess(
+    frame: NativeDeviceFrame,
+    outWidth: number,
+    outHeight: number,
+    mean: Float32Array,
+    std: Float32Array,
+    out: NativeDeviceTensor,
+    outOffset: number,
+  ): Promise<void>;
+}
+
+/** Root of the installed package (holds package.json, build/ and prebuilds/). */
+export const packageRoot = join(__dirname, '..');
+
+let cached: NativeBinding | undefined;
+
+/**
+ * Loads the addon once. Failure gives one message listing what was tried and how to fix it.
+ */
+export function native(): NativeBinding {
+  if (cached) return cached;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const load = require('node-gyp-build') as (dir: string) => unknown;
+  try {
+    cached = load(packageRoot) as NativeBinding;
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new DinoError(
+      'ERR_DINO_NATIVE_LOAD',
+      [
+        `Could not load the dinov3-trt native addon for ${process.platform}-${process.arch} (Node ${process.version}, N-API 8).`,
+        `Tried: ${join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`)} and ${join(packageRoot, 'build', 'Release')}.`,
+        `Reason: ${reason}`,
+        'Possible solutions:',
+        '- Build it from source: `npm rebuild dinov3-trt` (needs a C++17 compiler; CMake and nvcc are optional).',
+        '- Force the plain node-gyp (CPU-only) build: `DINOV3_BUILDER=gyp npm rebuild dinov3-trt`.',
+        '- See docs/TROUBLESHOOTING.md for JetPack and prebuilt-binary issues.',
+      ].join('\n'),
+      { cause: err },
+    );
+  }
+  return cached;
+}

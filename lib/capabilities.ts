@@ -1,0 +1,64 @@
+/**
+ * What this build of dinov3-trt and this machine can do.
+ * @module
+ */
+import { native, type NativeCudaDevice } from './binding';
+import type { BackendName } from './backends/backend';
+
+/** A native component: built into this package, and usable on this machine. */
+export interface ComponentStatus {
+  /** Built into this installation. */
+  compiled: boolean;
+  /** Loaded and usable here. */
+  available: boolean;
+  version?: string;
+  /** Why it is not available. */
+  reason?: string;
+}
+
+export interface Capabilities {
+  /** Backends that can run a model here, best first. */
+  backends: BackendName[];
+  cuda: ComponentStatus & { devices: NativeCudaDevice[] };
+  tensorrt: ComponentStatus;
+  /** In-process GStreamer capture (camera and video sources). */
+  gstreamer: ComponentStatus;
+  /** Zero-copy Jetson NVMM camera frames. */
+  nvmm: ComponentStatus;
+  /** Threads the native CPU kernels use. */
+  threads: number;
+  /** Version of the native addon. */
+  addonVersion: string;
+}
+
+/**
+ * Reports what this build and this machine have.
+ * @example
+ * ```ts
+ * const caps = capabilities();
+ * if (!caps.cuda.available) console.log('CPU only:', caps.cuda.reason);
+ * ```
+ */
+export function capabilities(): Capabilities {
+  const b = native();
+  const c = b.capabilities();
+  const backends: BackendName[] = [];
+  if (c.tensorrt.available && c.cuda.available) backends.push('tensorrt');
+  backends.push('onnxruntime');
+  const cuda: Capabilities['cuda'] = { compiled: c.cuda.compiled, available: c.cuda.available, devices: c.cuda.devices };
+  if (c.cuda.reason !== undefined) cuda.reason = c.cuda.reason;
+  if (c.cuda.runtimeVersion) cuda.version = `${Math.floor(c.cuda.runtimeVersion / 1000)}.${(c.cuda.runtimeVersion % 1000) / 10}`;
+  const capture = c.capture;
+  const nvmm: ComponentStatus = capture.available
+    ? { compiled: false, available: false, reason: 'this build has no Jetson NVMM support' }
+    : { compiled: false, available: false, reason: capture.reason ?? 'the capture module is not built' };
+  return {
+    backends,
+    cuda,
+    tensorrt: { ...c.tensorrt },
+    gstreamer: { ...capture },
+    nvmm,
+    threads: c.threads,
+    addonVersion: b.version,
+  };
+}

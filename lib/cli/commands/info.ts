@@ -1,0 +1,63 @@
+/** `dinov3 info`: what a model is and what this machine can run. */
+import { capabilities } from '../../capabilities';
+import { loadModel } from '../../model/model';
+import { formatSize } from '../../util/size';
+import { flag, parse, required, str, type Options } from '../args';
+import { loadOptions } from '../model-options';
+
+export const usage = `Usage: dinov3 info --model MODEL.onnx [--backend auto|onnxruntime|tensorrt] [--json]
+       dinov3 info --capabilities [--json]
+
+Prints the model contract detected from the file (input, output layout, patch size, registers,
+dim, fixed or dynamic size, opset, LayerNormalization/If nodes) and this machine's capabilities.`;
+
+const options: Options = { model: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, capabilities: { type: 'boolean' } };
+
+export async function run(argv: readonly string[], out: (s: string) => void): Promise<void> {
+  const p = parse(argv, options);
+  const caps = capabilities();
+  if (flag(p, 'capabilities') && str(p, 'model') === undefined) {
+    out(flag(p, 'json') ? JSON.stringify(caps, null, 2) : formatCapabilities(caps));
+    return;
+  }
+  const model = await loadModel(required(p, 'model', usage), loadOptions(p));
+  try {
+    const i = model.info;
+    if (flag(p, 'json')) {
+      out(JSON.stringify({ model: i, capabilities: caps }, null, 2));
+      return;
+    }
+    out(
+      [
+        `model        ${i.path}`,
+        `backend      ${i.backend}`,
+        `input        ${i.inputName} ${i.inputType} [batch, 3, ${i.fixedSize ? `${i.fixedSize.height}, ${i.fixedSize.width}` : 'height, width'}]`,
+        `outputs      ${i.outputLayout === 'last_hidden_state' ? 'last_hidden_state [batch, 1 + registers + patches, dim]' : 'x_norm_clstoken / x_norm_regtokens / x_norm_patchtokens'}`,
+        `patch size   ${i.patchSize}`,
+        `dim          ${i.dim}`,
+        `registers    ${i.registers}`,
+        `size         ${i.fixedSize ? `fixed ${formatSize(i.fixedSize)}` : `dynamic (multiples of ${i.patchSize}); default ${formatSize(i.defaultSize)}`}`,
+        `normalise    mean [${i.mean.join(', ')}] std [${i.std.join(', ')}]`,
+        `graph        opset ${i.graph.opset ?? '?'}, ${i.graph.nodes} nodes, ${(i.graph.parameterBytes / 1e6).toFixed(1)} MB of weights${i.graph.externalData ? ' (external data)' : ''}`,
+        `             LayerNormalization: ${i.graph.hasLayerNorm ? 'yes (TensorRT 8.5 cannot parse it; export at opset 16 for JetPack 5)' : 'no'}; If nodes: ${i.graph.hasIf ? 'yes (RoPE export problem on TensorRT 10.3; re-export with tools/export-onnx.py)' : 'no'}`,
+        '',
+        formatCapabilities(caps),
+      ].join('\n'),
+    );
+  } finally {
+    await model.dispose();
+  }
+}
+
+function formatCapabilities(c: ReturnType<typeof capabilities>): string {
+  const status = (s: { compiled: boolean; available: boolean; version?: string; reason?: string }): string =>
+    s.available ? `available${s.version ? ` (${s.version})` : ''}` : `${s.compiled ? 'built, ' : ''}unavailable: ${s.reason ?? ''}`;
+  return [
+    `backends     ${c.backends.join(', ')}`,
+    `cuda         ${status(c.cuda)}${c.cuda.devices.map((d) => `\n             GPU ${d.index}: ${d.name} (sm ${d.computeCapability}, ${(d.totalMemory / 2 ** 30).toFixed(1)} GiB)`).join('')}`,
+    `tensorrt     ${status(c.tensorrt)}`,
+    `gstreamer    ${status(c.gstreamer)}`,
+    `nvmm         ${status(c.nvmm)}`,
+    `cpu threads  ${c.threads}`,
+  ].join('\n');
+}

@@ -1,0 +1,298 @@
+/**
+ * Model: a loaded DINOv3 ONNX model on a backend, turning images into {@link Features}.
+ * @module
+ */
+import { stat } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
+
+import { native } from '../binding';
+import { DinoError, toDinoError } from '../errors';
+import type { Backend, BackendName, BackendTensor, HostTensor } from '../backends/backend';
+import { createBackend } from '../backends/select';
+import { Features, type FeatureTimings } from '../features';
+import { decodeImage, nativeFormat, type DecodedImage, type ImageInput } from '../image/input';
+import { DEFAULTS, IMAGENET_MEAN, IMAGENET_STD, type ExtractOptions, type LoadOptions } from '../options';
+import { Limiter } from '../util/limiter';
+import { checkPatchMultiple, formatSize, parseSize, type Size } from '../util/size';
+import { integer, invalid, isObject, signalArg, throwIfAborted } from '../validate';
+import { detectContract, probeSize, resolveContract, type ResolvedContract } from './contract';
+import { readGraphFacts, type GraphSummary } from './graph-facts';
+import { readPreprocessorConfig } from './preprocessor-config';
+import { tokensFromOutputs } from './tokens';
+
+/** What a loaded model is. */
+export interface ModelInfo {
+  /** Absolute path of the ONNX file. */
+  path: string;
+  backend: BackendName;
+  patchSize: number;
+  /** Feature dimension. */
+  dim: number;
+  /** Register tokens. */
+  registers: number;
+  inputName: string;
+  inputType: 'float32' | 'float16';
+  outputLayout: 'last_hidden_state' | 'reference';
+  /** Size the graph is fixed to, or undefined when height/width are dynamic. */
+  fixedSize: Size | undefined;
+  /** Default input size of extract(). */
+  defaultSize: Size;
+  mean: readonly [number, number, number];
+  std: readonly [number, number, number];
+  /** Facts from the graph itself (opset, layers, LayerNormalization/If nodes, parameters). */
+  graph: GraphSummary;
+}
+
+const now = (): number => performance.now();
+
+/**
+ * A DINOv3 model ready to extract features. Create with {@link loadModel}; call
+ * {@link Model.dispose} (or use `await using`) when done.
+ */
+export class Model {
+  readonly info: ModelInfo;
+  readonly #backend: Backend;
+  readonly #contract: ResolvedContract;
+  readonly #limiter: Limiter;
+  readonly #mean: Float32Array;
+  readonly #std: Float32Array;
+  readonly #decode: LoadOptions['decode'];
+  #disposed = false;
+  #inFlight = 0;
+  #drained: Array<() => void> = [];
+
+  /** @internal */
+  constructor(info: ModelInfo, backend: Backend, contract: ResolvedContract, options: LoadOptions) {
+    this.info = info;
+    this.#backend = backend;
+    this.#contract = contract;
+    this.#limiter = new Limiter(1, options.maxQueue ?? DEFAULTS.maxQueue);
+    this.#mean = new Float32Array(info.mean);
+    this.#std = new Float32Array(info.std);
+    this.#decode = options.decode;
+  }
+
+  /** Backend in use. */
+  get backend(): BackendName {
+    return this.#backend.name;
+  }
+
+  /**
+   * Extracts features of one image, or of several images as one batch (one inference).
+   * @example
+   * ```ts
+   * const f = await model.extract('photo.jpg', { size: 448 });
+   * console.log(f.grid, f.cls.length);
+   * ```
+   */
+  extract(image: ImageInput, options?: ExtractOptions): Promise<Features>;
+  extract(images: readonly ImageInput[], options?: ExtractOptions): Promise<Features[]>;
+  async extract(images: ImageInput | readonly ImageInput[], options: ExtractOptions = {}): Promise<Features | Features[]> {
+    const many = Array.isArray(images);
+    const list = (many ? images : [images]) as readonly ImageInput[];
+    if (list.length === 0) invalid('images', 'at least one image', images);
+    const result = await this.#track(async () => {
+      const start = now();
+      const size = this.#sizeFor(options.size, list.length);
+      const signal = signalArg(options.signal, 'signal');
+      throwIfAborted(signal, 'extract');
+      const decodeStart = now();
+      const decoded = await Promise.all(list.map((img) => decodeImage(img, options.decode ?? this.#decode ?? {})));
+      const decodeMs = list.some((i) => typeof i === 'string' || !isObject(i) || i instanceof Uint8Array) ? now() - decodeStart : 0;
+      throwIfAborted(signal, 'extract');
+      const prepStart = now();
+      const input = await this.#preprocess(decoded, size);
+      const preprocessMs = now() - prepStart;
+      return this.#infer(input, size, decoded.map((d) => ({ height: d.height, width: d.width })), signal, {
+        decodeMs,
+        preprocessMs,
+        start,
+      });
+    });
+    return many ? result : (result[0] as Features);
+  }
+
+  /**
+   * Runs an already preprocessed NCHW float32 tensor ([batch, 3, height, width]) — e.g. the
+   * conformance inputs — and returns one Features per batch item.
+   */
+  async extractTensor(tensor: Float32Array, shape: readonly number[], options: Pick<ExtractOptions, 'signal'> = {}): Promise<Features[]> {
+    if (!(tensor instanceof Float32Array)) invalid('tensor', 'a Float32Array', tensor);
+    if (!Array.isArray(shape) || shape.length !== 4 || shape[1] !== 3) invalid('shape', '[batch, 3, height, width]', shape);
+    const [batch, , height, width] = shape.map((d, i) => integer(d, `shape[${i}]`, 1)) as [number, number, number, number];
+    if (tensor.length !== batch * 3 * height * width) {
+      throw new DinoError(
+        'ERR_DINO_SHAPE_MISMATCH',
+        `Tensor holds ${tensor.length} values but shape [${shape.join(', ')}] needs ${batch * 3 * height * width}`,
+      );
+    }
+    return this.#track(async () => {
+      const start = now();
+      const size = this.#sizeFor({ height, width }, batch);
+      const signal = signalArg(options.signal, 'signal');
+      const input = await this.#toInputType(tensor, [batch, 3, height, width]);
+      return this.#infer(input, size, new Array<Size>(batch).fill(size), signal, { decodeMs: 0, preprocessMs: 0, start });
+    });
+  }
+
+  /** Waits for calls in flight, then releases the backend. Later calls throw ERR_DINO_DISPOSED. */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    if (this.#inFlight > 0) await new Promise<void>((r) => this.#drained.push(r));
+    await this.#backend.dispose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  async #track<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#disposed) throw new DinoError('ERR_DINO_DISPOSED', 'The model has been disposed');
+    this.#inFlight++;
+    try {
+      return await fn();
+    } finally {
+      if (--this.#inFlight === 0) {
+        const waiters = this.#drained;
+        this.#drained = [];
+        for (const w of waiters) w();
+      }
+    }
+  }
+
+  #sizeFor(requested: ExtractOptions['size'], batch: number): Size {
+    const size = requested === undefined ? this.info.defaultSize : parseSize(requested);
+    checkPatchMultiple(size, this.#contract.patchSize);
+    const fixed = this.#contract.fixedSize;
+    if (fixed && (fixed.height !== size.height || fixed.width !== size.width)) {
+      throw new DinoError(
+        'ERR_DINO_SHAPE_MISMATCH',
+        `This model is exported for ${formatSize(fixed)} inputs only; got ${formatSize(size)} (re-export with dynamic height/width for other sizes)`,
+      );
+    }
+    if (this.#contract.fixedBatch !== undefined && this.#contract.fixedBatch !== batch) {
+      throw new DinoError('ERR_DINO_SHAPE_MISMATCH', `This model takes batches of exactly ${this.#contract.fixedBatch}; got ${batch}`);
+    }
+    return size;
+  }
+
+  async #preprocess(images: readonly DecodedImage[], size: Size): Promise<HostTensor> {
+    const plane = 3 * size.height * size.width;
+    const batch = new Float32Array(images.length * plane);
+    const stack = new Error();
+    try {
+      await Promise.all(
+        images.map((img, i) =>
+          native().preprocess(img.data, img.width, img.height, img.rowBytes, nativeFormat(img.format), size.width, size.height, this.#mean, this.#std, batch, i * plane),
+        ),
+      );
+    } catch (err) {
+      throw toDinoError(err, 'ERR_DINO_INVALID_IMAGE', stack, 'Preprocessing failed');
+    }
+    return this.#toInputType(batch, [images.length, 3, size.height, size.width]);
+  }
+
+  async #toInputType(data: Float32Array, dims: number[]): Promise<HostTensor> {
+    if (this.#contract.inputType === 'float16') {
+      return { location: 'cpu', type: 'float16', dims, data: await native().floatToHalf(data) };
+    }
+    return { location: 'cpu', type: 'float32', dims, data };
+  }
+
+  async #infer(
+    input: BackendTensor,
+    size: Size,
+    imageSizes: readonly Size[],
+    signal: AbortSignal | undefined,
+    t: { decodeMs: number; preprocessMs: number; start: number },
+  ): Promise<Features[]> {
+    const c = this.#contract;
+    const result = await this.#limiter.run(() => this.#backend.run(c.inputName, input, c.fetches, signal), signal);
+    const grid = { rows: size.height / c.patchSize, cols: size.width / c.patchSize };
+    const stores = await tokensFromOutputs(c, result.outputs, imageSizes.length, grid.rows * grid.cols);
+    const timings: FeatureTimings = {
+      decodeMs: t.decodeMs,
+      preprocessMs: t.preprocessMs,
+      inferenceMs: result.runMs,
+      totalMs: now() - t.start,
+    };
+    return stores.map(
+      (store, i) =>
+        new Features({
+          store,
+          grid,
+          dim: c.dim,
+          registers: c.registers,
+          patchSize: c.patchSize,
+          inputSize: size,
+          imageSize: imageSizes[i] ?? size,
+          timings,
+          backend: this.#backend.name,
+        }),
+    );
+  }
+}
+
+/**
+ * Loads a DINOv3 ONNX model. The model contract (input name, output layout, patch size,
+ * register count, dim) is detected from the file and checked with a probe run.
+ *
+ * @example
+ * ```ts
+ * import { loadModel } from 'dinov3-trt';
+ * const model = await loadModel('dinov3-vits16.onnx');
+ * const features = await model.extract('cat.jpg');
+ * await model.dispose();
+ * ```
+ * @throws DinoError ERR_DINO_FILE_NOT_FOUND, ERR_DINO_INVALID_MODEL, ERR_DINO_NO_BACKEND
+ */
+export async function loadModel(path: string, options: LoadOptions = {}): Promise<Model> {
+  if (typeof path !== 'string' || path.length === 0) invalid('path', 'the path of an ONNX file', path);
+  if (!isObject(options as unknown)) invalid('options', 'an options object', options);
+  const abs = resolvePath(path);
+  try {
+    const s = await stat(abs);
+    if (!s.isFile()) throw new Error('not a file');
+  } catch (err) {
+    throw new DinoError('ERR_DINO_FILE_NOT_FOUND', `Model file not found: ${abs}`, { cause: err });
+  }
+  const graph = await readGraphFacts(abs);
+  const backend = await createBackend(abs, options);
+  try {
+    const contract = detectContract(backend.inputs, backend.outputs, graph);
+    const probe = probeSize(contract);
+    const probeBatch = contract.fixedBatch ?? 1;
+    const probeInput: HostTensor =
+      contract.inputType === 'float16'
+        ? { location: 'cpu', type: 'float16', dims: [probeBatch, 3, probe.height, probe.width], data: new Uint16Array(probeBatch * 3 * probe.height * probe.width) }
+        : { location: 'cpu', type: 'float32', dims: [probeBatch, 3, probe.height, probe.width], data: new Float32Array(probeBatch * 3 * probe.height * probe.width) };
+    const out = await backend.run(contract.inputName, probeInput, contract.fetches).catch((err: unknown) => {
+      throw toDinoError(err, 'ERR_DINO_INVALID_MODEL', undefined, `The model failed a probe run at ${formatSize(probe)}`);
+    });
+    const resolved = resolveContract(contract, probe, contract.fetches.map((n) => out.outputs[n]?.dims ?? []));
+    for (const t of Object.values(out.outputs)) if (t.location === 'cuda') t.tensor.dispose();
+    const config = await readPreprocessorConfig(abs);
+    const defaultSize = contract.fixedSize ?? (options.size !== undefined ? parseSize(options.size) : config.size ?? parseSize(DEFAULTS.size));
+    checkPatchMultiple(defaultSize, resolved.patchSize);
+    const info: ModelInfo = {
+      path: abs,
+      backend: backend.name,
+      patchSize: resolved.patchSize,
+      dim: resolved.dim,
+      registers: resolved.registers,
+      inputName: resolved.inputName,
+      inputType: resolved.inputType,
+      outputLayout: resolved.layout,
+      fixedSize: resolved.fixedSize,
+      defaultSize,
+      mean: options.mean ?? config.mean ?? IMAGENET_MEAN,
+      std: options.std ?? config.std ?? IMAGENET_STD,
+      graph: graph.summary,
+    };
+    return new Model(info, backend, resolved, options);
+  } catch (err) {
+    await backend.dispose();
+    throw err;
+  }
+}

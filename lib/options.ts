@@ -1,0 +1,54 @@
+/**
+ * Options of {@link loadModel} and {@link Model.extract}, with every default in one place.
+ * @module
+ */
+import type { DecodeOptions } from './image/input';
+import type { SizeLike } from './util/size';
+
+/** Which inference backend to use. */
+export type BackendChoice = 'auto' | 'onnxruntime' | 'tensorrt';
+
+/** ImageNet normalisation, as DINOv3 was trained with. */
+export const IMAGENET_MEAN: readonly [number, number, number] = [0.485, 0.456, 0.406];
+export const IMAGENET_STD: readonly [number, number, number] = [0.229, 0.224, 0.225];
+
+/** Options of {@link loadModel}. */
+export interface LoadOptions {
+  /**
+   * Backend: 'onnxruntime' (CPU, everywhere), 'tensorrt' (NVIDIA GPU), or 'auto' (default):
+   * TensorRT when this build and machine have it, else ONNX Runtime.
+   */
+  backend?: BackendChoice;
+  /**
+   * Default input size for {@link Model.extract}: 224, "320x480" (height x width) or
+   * {height, width}; multiples of the patch size. Default: the model's fixed size, else the
+   * size in a preprocessor_config.json next to the model, else 224x224.
+   */
+  size?: SizeLike;
+  /** Per-channel mean and std for normalisation. Default ImageNet (or preprocessor_config.json). */
+  mean?: readonly [number, number, number];
+  std?: readonly [number, number, number];
+  /** ONNX Runtime intra-op threads. Default: all cores. */
+  threads?: number;
+  /** Inference calls allowed to wait for the backend before ERR_DINO_BUSY. Default 64. */
+  maxQueue?: number;
+  /** Image decoding limits. */
+  decode?: DecodeOptions;
+}
+
+/** Options of {@link Model.extract}. */
+export interface ExtractOptions {
+  /** Input size for this call (overrides the model default). */
+  size?: SizeLike;
+  /** Cancels the call (queued work is dropped; a running inference finishes but is discarded). */
+  signal?: AbortSignal;
+  /** Image decoding limits. */
+  decode?: DecodeOptions;
+}
+
+/** Defaults used when an option is not given. */
+export const DEFAULTS = {
+  size: 224,
+  maxQueue: 64,
+  backend: 'auto' as BackendChoice,
+} as const;

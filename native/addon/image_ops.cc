@@ -1,0 +1,142 @@
+// Bindings for image preprocessing and fp16 conversion.
+#include <napi.h>
+
+#include <vector>
+
+#include "../core/half.h"
+#include "../core/preprocess.h"
+#include "args.h"
+#include "errors.h"
+#include "ops.h"
+#include "promise_worker.h"
+
+namespace dinov3::addon {
+namespace {
+
+struct ImageArgs {
+  ImageView image;
+  Napi::Value keep_alive;
+};
+
+// (pixels, width, height, rowBytes, format)
+ImageArgs image_args(const Napi::CallbackInfo& info, size_t first) {
+  Napi::Env env = info.Env();
+  auto pixels = uint8_arg(info[first], "pixels");
+  ImageView v;
+  v.data = pixels.data;
+  v.width = static_cast<int>(int_arg(info[first + 1], "width", 1, 1 << 16));
+  v.height = static_cast<int>(int_arg(info[first + 2], "height", 1, 1 << 16));
+  v.row_bytes = int_arg(info[first + 3], "rowBytes", 1, int64_t{1} << 31);
+  v.format = static_cast<PixelFormat>(int_arg(info[first + 4], "format", 0, 4));
+  const int64_t needed = v.row_bytes * (v.height - 1) + static_cast<int64_t>(v.width) * channels_of(v.format);
+  if (v.row_bytes < static_cast<int64_t>(v.width) * channels_of(v.format) ||
+      static_cast<int64_t>(pixels.length) < needed) {
+    throw_invalid(env, "pixels: " + std::to_string(v.width) + "x" + std::to_string(v.height) + " with " +
+                           std::to_string(channels_of(v.format)) + " channels and row pitch " +
+                           std::to_string(v.row_bytes) + " needs " + std::to_string(needed) + " bytes, got " +
+                           std::to_string(pixels.length));
+  }
+  return ImageArgs{v, pixels.value};
+}
+
+Normalization normalization_arg(const Napi::Value& mean, const Napi::Value& stdev) {
+  Normalization n;
+  auto m = float32_arg(mean, "mean");
+  auto s = float32_arg(stdev, "std");
+  if (m.length != 3 || s.length != 3) throw_invalid(mean.Env(), "mean and std must hold 3 values");
+  for (int c = 0; c < 3; ++c) {
+    n.mean[c] = m.data[c];
+    n.std[c] = s.data[c];
+    if (n.std[c] == 0.0f) throw_invalid(mean.Env(), "std values must not be zero");
+  }
+  return n;
+}
+
+// preprocess(pixels, width, height, rowBytes, format, outWidth, outHeight, mean, std, out, outOffset)
+Napi::Value Preprocess(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ImageArgs img = image_args(info, 0);
+  const int out_w = static_cast<int>(int_arg(info[5], "outWidth", 1, 1 << 15));
+  const int out_h = static_cast<int>(int_arg(info[6], "outHeight", 1, 1 << 15));
+  const Normalization norm = normalization_arg(info[7], info[8]);
+  auto out = float32_arg(info[9], "out");
+  const int64_t offset = int_arg(info[10], "outOffset", 0, int64_t{1} << 40);
+  if (offset + int64_t{3} * out_w * out_h > static_cast<int64_t>(out.length)) {
+    throw_invalid(env, "out is too small for a 3x" + std::to_string(out_h) + "x" + std::to_string(out_w) +
+                           " tensor at offset " + std::to_string(offset));
+  }
+  float* dst = out.data + offset;
+  const ImageView view = img.image;
+  return PromiseWorker<bool>::Start(
+      env, "dinov3.preprocess",
+      [=] {
+        preprocess(view, out_w, out_h, norm, dst);
+        return true;
+      },
+      [](Napi::Env e, bool&, const Napi::Array&) { return e.Undefined(); }, {img.keep_alive, out.value});
+}
+
+// resizeRgb(pixels, width, height, rowBytes, format, outWidth, outHeight) -> Uint8Array (RGB)
+Napi::Value ResizeRgb(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ImageArgs img = image_args(info, 0);
+  const int out_w = static_cast<int>(int_arg(info[5], "outWidth", 1, 1 << 15));
+  const int out_h = static_cast<int>(int_arg(info[6], "outHeight", 1, 1 << 15));
+  const ImageView view = img.image;
+  return PromiseWorker<std::vector<uint8_t>>::Start(
+      env, "dinov3.resize",
+      [=] {
+        std::vector<uint8_t> out(static_cast<size_t>(out_w) * out_h * 3);
+        resize_rgb(view, out_w, out_h, out.data());
+        return out;
+      },
+      [](Napi::Env e, std::vector<uint8_t>& out, const Napi::Array&) {
+        auto arr = Napi::Uint8Array::New(e, out.size());
+        std::copy(out.begin(), out.end(), arr.Data());
+        return arr;
+      },
+      {img.keep_alive});
+}
+
+// halfToFloat(Uint16Array) -> Promise<Float32Array>
+Napi::Value HalfToFloat(const Napi::CallbackInfo& info) {
+  auto in = uint16_arg(info[0], "halves");
+  auto out = Napi::Float32Array::New(info.Env(), in.length);
+  const uint16_t* src = in.data;
+  float* dst = out.Data();
+  const size_t n = in.length;
+  return PromiseWorker<bool>::Start(
+      info.Env(), "dinov3.halfToFloat",
+      [=] {
+        halves_to_floats(src, dst, n);
+        return true;
+      },
+      [](Napi::Env, bool&, const Napi::Array& held) { return held.Get(1u); }, {in.value, out});
+}
+
+// floatToHalf(Float32Array) -> Promise<Uint16Array>
+Napi::Value FloatToHalf(const Napi::CallbackInfo& info) {
+  auto in = float32_arg(info[0], "floats");
+  auto out = Napi::Uint16Array::New(info.Env(), in.length);
+  const float* src = in.data;
+  uint16_t* dst = out.Data();
+  const size_t n = in.length;
+  return PromiseWorker<bool>::Start(
+      info.Env(), "dinov3.floatToHalf",
+      [=] {
+        floats_to_halves(src, dst, n);
+        return true;
+      },
+      [](Napi::Env, bool&, const Napi::Array& held) { return held.Get(1u); }, {in.value, out});
+}
+
+}  // namespace
+
+void register_image_ops(Napi::Env env, Napi::Object exports) {
+  exports.Set("preprocess", Napi::Function::New<Preprocess>(env, "preprocess"));
+  exports.Set("resizeRgb", Napi::Function::New<ResizeRgb>(env, "resizeRgb"));
+  exports.Set("halfToFloat", Napi::Function::New<HalfToFloat>(env, "halfToFloat"));
+  exports.Set("floatToHalf", Napi::Function::New<FloatToHalf>(env, "floatToHalf"));
+}
+
+}  // namespace dinov3::addon

@@ -1,0 +1,12 @@
+// Each file of the addon registers its functions on the exports object.
+#pragma once
+#include <napi.h>
+
+namespace dinov3::addon {
+
+void register_image_ops(Napi::Env env, Napi::Object exports);
+void register_analysis_ops(Napi::Env env, Napi::Object exports);
+void register_capabilities(Napi::Env env, Napi::Object exports);
+void register_cuda_ops(Napi::Env env, Napi::Object exports);
+
+}  // namespace dinov3::addon

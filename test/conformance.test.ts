@@ -1,0 +1,114 @@
+/**
+ * Conformance with the DINOv3 reference implementation (../shared/conformance): exact input
+ * tensors reproduce the reference tokens, and the project's own preprocessing of the PNGs
+ * reproduces the reference input tensors and tokens.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { loadModel, type Model } from '../lib';
+import { native } from '../lib/binding';
+import { decodeImage, nativeFormat } from '../lib/image/input';
+import { conformanceCases, conformanceImage, conformanceModel, hasConformance, noteSkip, readF32 } from './helpers/shared';
+
+const cases = conformanceCases();
+noteSkip('conformance tests');
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += (a[i] as number) * (b[i] as number);
+    na += (a[i] as number) ** 2;
+    nb += (b[i] as number) ** 2;
+  }
+  return dot / Math.sqrt(na * nb);
+}
+
+describe.skipIf(!hasConformance)('conformance with the DINOv3 reference', () => {
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(conformanceModel(cases[0]!));
+  });
+  afterAll(async () => {
+    await model?.dispose();
+  });
+
+  it('detects the contract of the reference model', () => {
+    expect(model.info.patchSize).toBe(16);
+    expect(model.info.registers).toBe(4);
+    expect(model.info.dim).toBe(64);
+    expect(model.info.outputLayout).toBe('last_hidden_state');
+    expect(model.info.fixedSize).toBeUndefined();
+  });
+
+  it.each(cases.map((c) => [c.tag, c] as const))('%s: exact input tensor gives the reference tokens (max abs <= 1e-4)', async (_tag, c) => {
+    const input = readF32(c, 'input.f32');
+    const ref = readF32(c, 'last_hidden_state.f32');
+    const [f] = await model.extractTensor(input, [1, 3, c.h, c.w]);
+    expect(f!.grid).toEqual({ rows: c.grid[0], cols: c.grid[1] });
+    expect(f!.tokenCount).toBe(c.tokens);
+    const tokens = f!.tokens;
+    expect(tokens.length).toBe(ref.length);
+    let worstCls = 0;
+    let worstPatch = 0;
+    const patchStart = (1 + c.registers) * c.dim;
+    for (let i = 0; i < ref.length; i++) {
+      const d = Math.abs((tokens[i] as number) - (ref[i] as number));
+      if (i < c.dim) worstCls = Math.max(worstCls, d);
+      if (i >= patchStart) worstPatch = Math.max(worstPatch, d);
+    }
+    expect(worstCls).toBeLessThanOrEqual(1e-4);
+    expect(worstPatch).toBeLessThanOrEqual(1e-4);
+  });
+
+  it.each(cases.map((c) => [c.tag, c] as const))('%s: own preprocessing of the PNG matches the reference input within 1 level', async (_tag, c) => {
+    const img = await decodeImage(conformanceImage(c));
+    const out = new Float32Array(3 * c.h * c.w);
+    await native().preprocess(img.data, img.width, img.height, img.rowBytes, nativeFormat(img.format), c.w, c.h,
+      new Float32Array(model.info.mean), new Float32Array(model.info.std), out, 0);
+    const ref = readF32(c, 'input.f32');
+    let worst = 0;
+    const plane = c.h * c.w;
+    for (let i = 0; i < out.length; i++) {
+      const ch = Math.floor(i / plane);
+      worst = Math.max(worst, Math.abs((out[i] as number) - (ref[i] as number)) * (model.info.std[ch] as number) * 255);
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+  });
+
+  it.each(cases.map((c) => [c.tag, c] as const))('%s: features of the PNG match the reference patch tokens (cosine)', async (_tag, c) => {
+    const f = await model.extract(conformanceImage(c), { size: { height: c.h, width: c.w } });
+    const ref = readF32(c, 'last_hidden_state.f32');
+    const patches = f.patches;
+    const first = (1 + c.registers) * c.dim;
+    let sum = 0;
+    let min = Infinity;
+    const n = c.grid[0] * c.grid[1];
+    for (let p = 0; p < n; p++) {
+      const cs = cosine(patches.subarray(p * c.dim, (p + 1) * c.dim), ref.subarray(first + p * c.dim, first + (p + 1) * c.dim));
+      sum += cs;
+      min = Math.min(min, cs);
+    }
+    expect(sum / n).toBeGreaterThanOrEqual(0.9999);
+    expect(min).toBeGreaterThanOrEqual(0.999);
+    expect(f.imageSize.width).toBeGreaterThan(0);
+  });
+
+  it('runs a batch of images as one inference with the same tokens as one by one', async () => {
+    const c = cases[0]!;
+    const paths = cases.filter((x) => x.h === 224 && x.w === 224).map(conformanceImage);
+    const batch = await model.extract(paths, { size: 224 });
+    expect(batch).toHaveLength(paths.length);
+    for (let i = 0; i < paths.length; i++) {
+      const single = await model.extract(paths[i]!, { size: 224 });
+      const a = batch[i]!.patches;
+      const b = single.patches;
+      let worst = 0;
+      for (let j = 0; j < a.length; j++) worst = Math.max(worst, Math.abs((a[j] as number) - (b[j] as number)));
+      expect(worst).toBeLessThan(1e-4);
+    }
+    expect(batch[0]!.timings.inferenceMs).toBe(batch[1]!.timings.inferenceMs);
+    expect(c).toBeDefined();
+  });
+});
