@@ -4,17 +4,26 @@
  * @module
  */
 import { DinoError, isDinoError } from '../errors';
+import * as extract from './commands/extract';
+import * as heatmap from './commands/heatmap';
+import * as info from './commands/info';
+import * as kmeans from './commands/kmeans';
+import * as makeTestModel from './commands/make-test-model';
+import * as segment from './commands/segment';
 
 interface Command {
   usage: string;
-  run: (argv: readonly string[], out: (s: string) => void) => Promise<void>;
+  /** Resolves to an exit code, or nothing for success. */
+  run: (argv: readonly string[], out: (s: string) => void) => Promise<void | number>;
 }
 
-/* eslint-disable @typescript-eslint/no-require-imports */
-const COMMANDS: Record<string, { summary: string; load: () => Command }> = {
-  info: { summary: 'show a model\'s contract and this machine\'s capabilities', load: () => require('./commands/info') as Command },
-  extract: { summary: 'write CLS, register and patch tokens of an image', load: () => require('./commands/extract') as Command },
-  kmeans: { summary: 'k-means over a patch-token matrix (.npy)', load: () => require('./commands/kmeans') as Command },
+const COMMANDS: Record<string, { summary: string; command: Command }> = {
+  info: { summary: "show a model's contract and this machine's capabilities", command: info },
+  extract: { summary: 'write CLS, register and patch tokens of an image', command: extract },
+  kmeans: { summary: 'k-means over a patch-token matrix (.npy)', command: kmeans },
+  'make-test-model': { summary: 'write a small DINOv3-shaped ONNX model with seeded weights', command: makeTestModel },
+  heatmap: { summary: 'patch-similarity heatmaps of an image (PNG, optional .npy)', command: heatmap },
+  segment: { summary: 'k-means segmentation or PCA pictures of an image, a video or an image directory', command: segment },
 };
 
 function help(): string {
@@ -26,7 +35,11 @@ function help(): string {
   ].join('\n');
 }
 
-export async function main(argv: readonly string[], out: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  out: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
+  err: (s: string) => void = (s) => process.stderr.write(`${s}\n`),
+): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     out(help());
@@ -39,21 +52,21 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
   }
   const entry = COMMANDS[name];
   if (!entry) {
-    process.stderr.write(`dinov3: unknown command '${name}'\n\n${help()}\n`);
+    err(`dinov3: unknown command '${name}'\n\n${help()}`);
     return 2;
   }
-  const command = entry.load();
+  const command = entry.command;
   if (rest.includes('--help') || rest.includes('-h')) {
     out(command.usage);
     return 0;
   }
   try {
-    await command.run(rest, out);
-    return 0;
-  } catch (err) {
-    const e = isDinoError(err) ? err : new DinoError('ERR_DINO_INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
-    process.stderr.write(`dinov3 ${name}: ${e.message} [${e.code}]\n`);
-    if (process.env.DINOV3_DEBUG && e.stack) process.stderr.write(`${e.stack}\n`);
+    const code = await command.run(rest, out);
+    return typeof code === 'number' ? code : 0;
+  } catch (caught) {
+    const e = isDinoError(caught) ? caught : new DinoError('ERR_DINO_INTERNAL', caught instanceof Error ? caught.message : String(caught), { cause: caught });
+    err(`dinov3 ${name}: ${e.message} [${e.code}]`);
+    if (process.env.DINOV3_DEBUG && e.stack) err(e.stack);
     return e.code === 'ERR_DINO_INVALID_ARGUMENT' ? 2 : 1;
   }
 }

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// Feature-extraction benchmark (issue 2): ViT-S/16 at 224 and 448 on the CPU.
+//   raw       onnxruntime-node InferenceSession.run on a ready input tensor (no decode, no resize)
+//   dinov3    this library end to end: model.extract(imagePath) = decode + resize + normalise + run
+//   tfjs      @huggingface/transformers image-feature-extraction pipeline on the same ONNX and image
+// The three run interleaved (A B C A B C ...) so machine drift hits them alike; medians reported.
+// Usage: npm run build && node bench/extract.mjs [--runs 15] [--model vits16]
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+import ort from 'onnxruntime-node';
+
+import { huggingFaceFolder, machine, median, realSizeModel, root, shared } from './models.mjs';
+
+const require = createRequire(import.meta.url);
+const { loadModel } = require(join(root, 'dist', 'index.js'));
+const { native } = require(join(root, 'dist', 'binding.js'));
+const { decodeImage, nativeFormat } = require(join(root, 'dist', 'image', 'input.js'));
+
+const args = process.argv.slice(2);
+const arg = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const runs = Number(arg('runs', 15));
+const name = arg('model', 'vits16');
+const image = join(shared, 'conformance', 'images', 'chelsea.png');
+
+const modelPath = realSizeModel(name);
+const { pipeline, env } = await import('@huggingface/transformers');
+env.allowRemoteModels = false;
+env.localModelPath = '/';
+
+const rows = [];
+for (const size of [224, 448]) {
+  const raw = await ort.InferenceSession.create(modelPath, { graphOptimizationLevel: 'all', executionProviders: ['cpu'] });
+  const model = await loadModel(modelPath, { size });
+  const extractor = await pipeline('image-feature-extraction', huggingFaceFolder(name, size), { dtype: 'fp32', local_files_only: true });
+
+  // The raw run gets the exact tensor our preprocessing makes (its cost is not counted).
+  const img = await decodeImage(image);
+  const input = new Float32Array(3 * size * size);
+  await native().preprocess(img.data, img.width, img.height, img.rowBytes, nativeFormat(img.format), size, size,
+    new Float32Array(model.info.mean), new Float32Array(model.info.std), input, 0);
+  const feeds = { pixel_values: new ort.Tensor('float32', input, [1, 3, size, size]) };
+
+  const times = { raw: [], dinov3: [], tfjs: [] };
+  const once = {
+    raw: async () => raw.run(feeds),
+    dinov3: async () => (await model.extract(image)).dispose(),
+    tfjs: async () => extractor(image),
+  };
+  for (const k of Object.keys(once)) await once[k](); // warm-up
+  for (let i = 0; i < runs; i++) {
+    for (const k of Object.keys(once)) {
+      const t = performance.now();
+      await once[k]();
+      times[k].push(performance.now() - t);
+    }
+  }
+  const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+  rows.push({ size, ...m, overhead: m.dinov3 / m.raw - 1, speedup: m.tfjs / m.dinov3 });
+  await model.dispose();
+  await raw.release();
+  await extractor.dispose?.();
+}
+
+console.log(`\n${name} on ${machine()}, ${new Date().toISOString().slice(0, 10)}, ${runs} interleaved runs, medians\n`);
+console.log('| input | raw InferenceSession.run | dinov3-trt extract (end to end) | transformers.js (end to end) | overhead vs raw | speed-up vs transformers.js |');
+console.log('|---|---|---|---|---|---|');
+for (const r of rows) {
+  console.log(`| ${r.size}x${r.size} | ${r.raw.toFixed(1)} ms | ${r.dinov3.toFixed(1)} ms | ${r.tfjs.toFixed(1)} ms | ${(r.overhead * 100).toFixed(1)} % | ${r.speedup.toFixed(2)}x |`);
+}

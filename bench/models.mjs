@@ -1,0 +1,64 @@
+// Shared helper for the benchmarks: real-size DINOv3 graphs from ../shared/models with seeded
+// weights (written by ../shared/tools/synth-weights.mjs) in a writable cache folder, and the
+// same model laid out as a Hugging Face folder for transformers.js.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const shared = resolve(process.env.DINOV3_SHARED ?? join(root, '..', 'shared'));
+export const cache = join(root, '.cache', 'models');
+
+/** Path of <name>/<name>.onnx with synthetic weights, e.g. name = 'vits16'. */
+export function realSizeModel(name) {
+  const src = join(shared, 'models', name);
+  const dst = join(cache, name);
+  if (!existsSync(join(src, `${name}.onnx`))) throw new Error(`${src} not found: the benchmark needs ../shared/models`);
+  mkdirSync(dst, { recursive: true });
+  for (const f of [`${name}.onnx`, 'config.json', 'external_data.json', 'preprocessor_config.json']) {
+    if (!existsSync(join(dst, f))) copyFileSync(join(src, f), join(dst, f));
+  }
+  execFileSync(process.execPath, [join(shared, 'tools', 'synth-weights.mjs'), dst], { stdio: 'inherit' });
+  return join(dst, `${name}.onnx`);
+}
+
+/** A transformers.js-style folder (config.json, preprocessor_config.json, onnx/model.onnx) for a size. */
+export function huggingFaceFolder(name, size) {
+  const model = realSizeModel(name);
+  const dir = join(cache, `${name}-hf-${size}`);
+  mkdirSync(join(dir, 'onnx'), { recursive: true });
+  copyFileSync(join(dirname(model), 'config.json'), join(dir, 'config.json'));
+  const pre = JSON.parse(readFileSync(join(dirname(model), 'preprocessor_config.json'), 'utf8'));
+  pre.size = { height: size, width: size };
+  writeFileSync(join(dir, 'preprocessor_config.json'), JSON.stringify(pre, null, 2));
+  if (!existsSync(join(dir, 'onnx', 'model.onnx'))) copyFileSync(model, join(dir, 'onnx', 'model.onnx'));
+  const data = join(dir, 'onnx', `${name}.onnx.data`);
+  if (!existsSync(data)) {
+    // A hard link (not a symlink: ONNX Runtime refuses external data that resolves outside the model folder).
+    try {
+      linkSync(`${model}.data`, data);
+    } catch {
+      copyFileSync(`${model}.data`, data);
+    }
+  }
+  return dir;
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export function machine() {
+  const cpus = (() => {
+    try {
+      return readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
+    } catch {
+      return 'unknown CPU';
+    }
+  })();
+  return `${cpus}, ${availableParallelism()} threads, Node ${process.version}`;
+}
