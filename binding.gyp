@@ -5,6 +5,7 @@
     {
       "target_name": "dinov3",
       "sources": [
+        "native/core/color.cc",
         "native/core/half.cc",
         "native/core/kmeans.cc",
         "native/core/match.cc",
@@ -22,7 +23,9 @@
         "native/addon/cuda_unavailable.cc",
         "native/addon/errors.cc",
         "native/addon/image_ops.cc",
-        "native/addon/plugin_loader.cc"
+        "native/addon/plugin_loader.cc",
+        "native/addon/plugins.cc",
+        "native/addon/tensorrt_unavailable.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native/core"],
       "defines": [

@@ -129,6 +129,98 @@ export interface NativeCapabilities {
   threads: number;
 }
 
+// ---- Capture (native/addon/capture_ops.cc; the module is native/capture) ----------------------
+
+/** Options of {@link NativeBinding.captureOpen}. */
+export interface NativeCaptureOptions {
+  /** Name of the appsink that ends the pipeline (default 'sink'). */
+  appsinkName?: string;
+  /** Frames waiting to be taken, 1 to 64 (default 2). */
+  queueSize?: number;
+  /**
+   * true (default, live sources): a full queue drops its oldest frame and takeFrame() returns the
+   * newest, dropping older ones. false (files): nothing is dropped, the pipeline waits for the
+   * consumer and takeFrame() returns frames in order.
+   */
+  drop?: boolean;
+  /** Frames held (taken, not released) at once, 1 to 64 (default 4); takeFrame() throws beyond. */
+  maxLeases?: number;
+  /** Require the Jetson NVMM zero-copy path (fails when the module was built without it). */
+  nvmm?: boolean;
+}
+
+/** Events from the capture thread. 'frame' is coalesced: take every waiting frame when it comes. */
+export interface NativeCaptureEvent {
+  type: 'frame' | 'eos' | 'error';
+  /** For 'error': "<element>: <message> (<debug>)". */
+  message?: string;
+}
+
+export interface NativeCaptureStats {
+  /** Samples pulled from the appsink. */
+  received: number;
+  /** Samples discarded unseen (queue full, or older than a takeFrame() in drop mode). */
+  dropped: number;
+  /** Frames handed out by takeFrame(). */
+  delivered: number;
+  /** Frames taken and not yet released. */
+  leased: number;
+  /** Frames waiting to be taken. */
+  queued: number;
+}
+
+export type NativeCaptureFormat = 'RGBA' | 'RGBx' | 'BGRA' | 'BGRx' | 'RGB' | 'BGR' | 'GRAY8' | 'NV12' | 'I420';
+export type NativeFrameMemory = 'system' | 'nvmm' | 'cuda';
+
+export interface NativeFramePlane {
+  /** Byte offset from `data` (system memory) or `devicePointer` (device memory). */
+  offset: number;
+  /** Bytes between rows. */
+  pitch: number;
+  /** Rows in this plane (half the height for subsampled chroma). */
+  rows: number;
+}
+
+/** A lease on one captured buffer: release() it when done (or it counts against maxLeases). */
+export interface NativeFrame {
+  readonly width: number;
+  readonly height: number;
+  readonly format: NativeCaptureFormat;
+  readonly memory: NativeFrameMemory;
+  /** YUV formats: full-range (0-255) rather than limited-range samples. */
+  readonly fullRange: boolean;
+  /** Pitch of plane 0, in bytes. */
+  readonly pitch: number;
+  readonly planes: readonly NativeFramePlane[];
+  /** Bytes spanned by all planes. */
+  readonly byteLength: number;
+  /** Presentation timestamp in nanoseconds, -1 when unknown. */
+  readonly pts: number;
+  /** 0-based index among all received frames (gaps are drops). */
+  readonly sequence: number;
+  /** System memory: zero-copy view of the mapped buffer, detached (length 0) by release(). */
+  readonly data: Uint8Array | null;
+  /** nvmm/cuda: CUDA device address of plane 0, valid until release(). */
+  readonly devicePointer: bigint | null;
+  readonly released: boolean;
+  /** Gives the buffer back to the pipeline; idempotent. */
+  release(): void;
+}
+
+export interface NativeCaptureSource {
+  /** Newest (drop mode) or oldest waiting frame, or null. Throws ERR_DINO_SOURCE when maxLeases frames are held, ERR_DINO_DISPOSED after stop(). */
+  takeFrame(): NativeFrame | null;
+  stats(): NativeCaptureStats;
+  /** Stops the capture thread and frees the pipeline off the main thread; idempotent. */
+  stop(): Promise<void>;
+  /** Keep the process alive while this source runs (the default). */
+  ref(): this;
+  /** Let the process exit while this source runs. */
+  unref(): this;
+  /** True from the moment stop() is called. */
+  readonly stopped: boolean;
+}
+
 /** Everything the addon exports. */
 export interface NativeBinding {
   readonly version: string;
@@ -181,6 +273,15 @@ export interface NativeBinding {
     out: NativeDeviceTensor,
     outOffset: number,
   ): Promise<void>;
+
+  /** Initialises GStreamer on a worker thread. Rejects with ERR_DINO_SOURCE when capture is unavailable. */
+  captureInit(): Promise<{ gstreamer: string; nvmm: boolean }>;
+  /** Parses `pipeline` (gst-launch syntax ending in an appsink) and starts capturing. */
+  captureOpen(
+    pipeline: string,
+    options: NativeCaptureOptions | undefined,
+    onEvent: (event: NativeCaptureEvent) => void,
+  ): NativeCaptureSource;
 }
 
 /** Root of the installed package (holds package.json, build/ and prebuilds/). */
@@ -207,6 +308,7 @@ export function native(): NativeBinding {
         `Reason: ${reason}`,
         'Possible solutions:',
         '- Build it from source: `npm rebuild dinov3-trt` (needs a C++17 compiler; CMake and nvcc are optional).',
+        '- npm 11 may skip install scripts of dependencies: `npm install-scripts approve dinov3-trt`, then `npm rebuild dinov3-trt`.',
         '- Force the plain node-gyp (CPU-only) build: `DINOV3_BUILDER=gyp npm rebuild dinov3-trt`.',
         '- See docs/TROUBLESHOOTING.md for JetPack and prebuilt-binary issues.',
       ].join('\n'),

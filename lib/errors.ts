@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   ERR_DINO_SOURCE: 'A video source failed (cannot open, decode error, or device error).',
   ERR_DINO_SOURCE_TIMEOUT: 'No frame arrived from the video source in time.',
   ERR_DINO_DECODER_MISSING: 'No video decoder/encoder program (GStreamer or ffmpeg) was found.',
+  ERR_DINO_ENCODER: 'A video encoder program failed (cannot write the output, unsupported size or codec).',
   ERR_DINO_NATIVE_LOAD: 'The native addon could not be loaded.',
   ERR_DINO_INTERNAL: 'An internal error: please report it with the message.',
 } as const;

@@ -45,14 +45,23 @@ function hasCmake() {
   return r.status === 0;
 }
 
+/** cmake-js takes CMake cache entries as --CDNAME=VALUE (a plain `-- -DNAME=VALUE` is ignored). */
+function cmakeDefines(list) {
+  return list.map((a) => (a.startsWith('-D') ? `--CD${a.slice(2)}` : a));
+}
+
 function cmakeBuild() {
   const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
   const extra = (process.env.DINOV3_CMAKE_ARGS || '').split(/\s+/).filter(Boolean);
   if (process.env.DINOV3_CUDA_ARCHITECTURES) extra.push(`-DDINOV3_CUDA_ARCHITECTURES=${process.env.DINOV3_CUDA_ARCHITECTURES}`);
   if (process.env.TENSORRT_ROOT) extra.push(`-DTENSORRT_ROOT=${process.env.TENSORRT_ROOT}`);
-  const args = [cmakeJs, 'compile', '--out', 'build', '--parallel', String(Math.max(1, require('node:os').availableParallelism()))];
-  if (extra.length) args.push('--', ...extra);
-  return run(process.execPath, args);
+  // `configure` applies the options even to an existing build tree (cmake-js `compile` would
+  // reuse the old configuration); `build` then compiles incrementally.
+  const common = ['--out', 'build'];
+  return (
+    run(process.execPath, [cmakeJs, 'configure', ...common, ...cmakeDefines(extra)]) &&
+    run(process.execPath, [cmakeJs, 'build', ...common, '--parallel', String(Math.max(1, require('node:os').availableParallelism()))])
+  );
 }
 
 function gypBuild() {
@@ -76,4 +85,5 @@ function main() {
   return gypBuild() ? 0 : 1;
 }
 
-process.exitCode = main();
+if (require.main === module) process.exitCode = main();
+module.exports = { cmakeDefines };

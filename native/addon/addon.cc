@@ -15,6 +15,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_image_ops(env, exports);
   register_analysis_ops(env, exports);
   register_cuda_ops(env, exports);
+  register_tensorrt_ops(env, exports);
+  register_capture_ops(env, exports);
   return exports;
 }
 

@@ -1,0 +1,151 @@
+/**
+ * Benchmark (issue 4): frames per second of `dinov3 segment` on a 640x480 video with ViT-S/16 at
+ * 224 on the CPU, against the bare inference rate (Model.extract on the same decoded frames, kept
+ * two deep so the backend never waits) measured in the same run. Goal: segment >= 90 % of bare.
+ *
+ *   node bench/run-ts.cjs bench/segment-video.ts [--frames 40] [--rounds 6] [--k 5] [--size 224]
+ *                                                [--model .cache/models/vits16/vits16.onnx]
+ *
+ * The model defaults to ViT-S/16 from ../shared/models with seeded weights, copied into
+ * .cache/models/vits16 (see ../shared/models/README.md). One model serves both measurements;
+ * short rounds alternate bare / segment so machine drift hits both alike, and the CPU time per
+ * frame (this process and its ffmpeg children) is reported next to the wall-clock rates.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+import { loadModel, type Model } from '../lib/model/model';
+import { segmentVideo } from '../lib/pipeline/segment-video';
+import { PipelineStats } from '../lib/pipeline/stats';
+import { openVideo, type VideoFrame } from '../lib/video/decoder';
+import { openVideoWriter } from '../lib/video/encoder';
+import type { FrameSink } from '../lib/video/sink';
+
+const root = resolve(__dirname, '..');
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
+};
+
+function vits16(): string {
+  const shared = resolve(process.env.DINOV3_SHARED ?? join(root, '..', 'shared'));
+  const src = join(shared, 'models', 'vits16');
+  const dst = join(root, '.cache', 'models', 'vits16');
+  mkdirSync(dst, { recursive: true });
+  for (const f of ['vits16.onnx', 'config.json', 'external_data.json', 'preprocessor_config.json']) {
+    if (!existsSync(join(dst, f))) copyFileSync(join(src, f), join(dst, f));
+  }
+  execFileSync(process.execPath, [join(shared, 'tools', 'synth-weights.mjs'), dst], { stdio: 'ignore' });
+  return join(dst, 'vits16.onnx');
+}
+
+function cpuName(): string {
+  return /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
+}
+
+/**
+ * CPU time used so far, ms: this process (all threads: main, ONNX Runtime worker and its pool,
+ * libuv pool) plus its finished children (ffmpeg decoder and encoder), from /proc/self/stat.
+ */
+function cpuMs(): number {
+  const own = process.cpuUsage();
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? [];
+  const ticks = Number(fields[13]) + Number(fields[14]); // cutime + cstime (fields 16, 17 of stat)
+  return (own.user + own.system) / 1000 + ticks * 10;
+}
+
+interface Phase {
+  fps: number;
+  cpuPerFrame: number;
+  detail: string;
+}
+
+/** Model.extract alone on the decoded frames, two calls in flight. */
+async function bare(model: Model, frames: readonly VideoFrame[], size: number): Promise<Phase> {
+  let inference = 0;
+  const cpu0 = cpuMs();
+  const start = performance.now();
+  const inFlight: Array<Promise<void>> = [];
+  for (const frame of frames) {
+    inFlight.push(
+      model.extract(frame, { size }).then((f) => {
+        inference += f.timings.inferenceMs;
+        f.dispose();
+      }),
+    );
+    if (inFlight.length >= 2) await inFlight.shift();
+  }
+  await Promise.all(inFlight);
+  const seconds = (performance.now() - start) / 1000;
+  return { fps: frames.length / seconds, cpuPerFrame: (cpuMs() - cpu0) / frames.length, detail: `inference ${(inference / frames.length).toFixed(1)} ms/frame` };
+}
+
+/** What `dinov3 segment --input VIDEO --clusters K --output OUT.mp4` does, on the same loaded model. */
+async function segment(model: Model, video: string, output: string, k: number, size: number): Promise<Phase> {
+  const cpu0 = cpuMs();
+  const stats = new PipelineStats();
+  let sink: FrameSink | undefined;
+  for await (const r of segmentVideo(model, video, { k, size })) {
+    const picture = r.rendered as NonNullable<typeof r.rendered>;
+    sink ??= await openVideoWriter(output, { width: picture.width, height: picture.height, fps: 25 });
+    const t0 = performance.now();
+    await sink.write(picture);
+    stats.add({ ...r.timings, encode: performance.now() - t0 });
+  }
+  await sink?.close();
+  stats.finish();
+  return { fps: stats.fps, cpuPerFrame: (cpuMs() - cpu0) / stats.frames, detail: stats.summary().split('\n')[1] ?? '' };
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+async function main(): Promise<void> {
+  const count = Number(arg('frames', '40'));
+  const rounds = Number(arg('rounds', '6'));
+  const k = Number(arg('k', '5'));
+  const size = Number(arg('size', '224'));
+  const modelPath = resolve(arg('model', '') || vits16());
+  const dir = mkdtempSync(join(tmpdir(), 'dinov3-bench-'));
+  const model = await loadModel(modelPath);
+  try {
+    const video = join(dir, 'input-640x480.mp4');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=640x480:rate=25', '-frames:v', String(count), '-c:v', 'libx264', '-pix_fmt', 'yuv420p', video]);
+    const frames: VideoFrame[] = [];
+    for await (const f of await openVideo(video)) frames.push(f);
+    await model.extract(frames[0] as VideoFrame, { size }); // warm-up
+    console.log(`machine: ${cpuName()}, ${availableParallelism()} CPUs, Node ${process.version}, backend ${model.backend}`);
+    console.log(`model: ${modelPath}, input ${size}x${size}, k = ${k}, video 640x480 H.264, ${frames.length} frames per round\n`);
+    const wall: number[] = [];
+    const cpu: number[] = [];
+    for (let r = 1; r <= rounds; r++) {
+      const b = await bare(model, frames, size);
+      const s = await segment(model, video, join(dir, `out-${r}.mp4`), k, size);
+      wall.push(s.fps / b.fps);
+      cpu.push(b.cpuPerFrame / s.cpuPerFrame);
+      console.log(
+        `round ${r}: bare ${b.fps.toFixed(2)} fps (${b.detail}, CPU ${b.cpuPerFrame.toFixed(0)} ms/frame); ` +
+          `segment ${s.fps.toFixed(2)} fps (CPU ${s.cpuPerFrame.toFixed(0)} ms/frame) = ${(100 * (s.fps / b.fps)).toFixed(1)} % of bare`,
+      );
+      console.log(`    segment ${s.detail}`);
+    }
+    const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
+    console.log(`\nsegment FPS / bare FPS per round: ${wall.map(pct).join(', ')}; median ${pct(median(wall))} (goal >= 90 %)`);
+    console.log(`bare CPU per frame / segment CPU per frame: ${cpu.map(pct).join(', ')}; median ${pct(median(cpu))}`);
+    console.log('(the CPU ratio is the FPS ratio a fully CPU-bound run converges to; it does not move with other load on the machine)');
+  } finally {
+    await model.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,70 @@
+/**
+ * The picture a render is drawn on: a photo (any {@link ImageInput}, converted to packed RGB)
+ * or only a size for renders without a photo.
+ * @internal
+ * @module
+ */
+import { decodeImage, channelsOf, type DecodedImage, type ImageInput } from '../image/input';
+import { integer, isObject } from '../validate';
+import { forRows } from './chunked';
+import type { RgbImage } from './types';
+
+/**
+ * What a render is drawn on: a photo (path, encoded buffer, raw pixels, or an {@link RgbImage}
+ * such as a decoded video frame), or `{ width, height }` for a render without a photo.
+ */
+export type RenderBase = ImageInput | RgbImage | { width: number; height: number };
+
+/** A resolved base: the photo as packed RGB (undefined without one) and the output size. */
+export interface ResolvedBase {
+  photo: RgbImage | undefined;
+  width: number;
+  height: number;
+}
+
+function isSizeOnly(value: unknown): value is { width: number; height: number } {
+  return isObject(value) && !('data' in value) && 'width' in value && 'height' in value;
+}
+
+function isPackedRgb(value: unknown): value is RgbImage {
+  return isObject(value) && value.data instanceof Uint8Array && !('format' in value);
+}
+
+/** Packed RGB of any decoded image (no copy when it already is packed RGB). */
+export async function toRgb(img: DecodedImage): Promise<RgbImage> {
+  const { width, height, format, rowBytes } = img;
+  if (format === 'rgb' && rowBytes === width * 3) return { data: img.data.subarray(0, width * height * 3), width, height };
+  const ch = channelsOf(format);
+  const src = img.data;
+  const out = new Uint8Array(width * height * 3);
+  const [r, g, b] = format === 'bgr' || format === 'bgra' ? [2, 1, 0] : [0, 1, 2];
+  await forRows(height, width, (y0, y1) => {
+    for (let y = y0; y < y1; y++) {
+      let s = y * rowBytes;
+      let d = y * width * 3;
+      for (let x = 0; x < width; x++, s += ch, d += 3) {
+        if (ch === 1) {
+          const v = src[s] as number;
+          out[d] = v;
+          out[d + 1] = v;
+          out[d + 2] = v;
+        } else {
+          out[d] = src[s + r] as number;
+          out[d + 1] = src[s + g] as number;
+          out[d + 2] = src[s + b] as number;
+        }
+      }
+    }
+  });
+  return { data: out, width, height };
+}
+
+/** Decodes the base of a render. */
+export async function resolveBase(base: RenderBase): Promise<ResolvedBase> {
+  if (isSizeOnly(base)) {
+    return { photo: undefined, width: integer(base.width, 'width', 1, 65535), height: integer(base.height, 'height', 1, 65535) };
+  }
+  const input: ImageInput = isPackedRgb(base) ? { data: base.data, width: base.width, height: base.height, format: 'rgb' } : (base as ImageInput);
+  const photo = await toRgb(await decodeImage(input));
+  return { photo, width: photo.width, height: photo.height };
+}
