@@ -221,6 +221,73 @@ export interface NativeCaptureSource {
   readonly stopped: boolean;
 }
 
+// ---- TensorRT (native/addon/tensorrt_ops.cc; the module is native/trt) -------------------------
+
+export type NativeTrtPrecision = 'fp32' | 'fp16';
+
+export interface NativeTrtBuildOptions {
+  precision: NativeTrtPrecision;
+  /** Keep LayerNorm/Softmax layers in fp32 in an fp16 build (TensorRT < 11). */
+  pinNormsFp32?: boolean;
+  /** [N, 3, H, W] of the optimisation profile. */
+  minShape: number[];
+  optShape: number[];
+  maxShape: number[];
+  inputName?: string;
+  workspaceBytes?: number;
+  timingCache?: Uint8Array;
+  /** 0..5 (TensorRT >= 8.6). */
+  optimizationLevel?: number;
+}
+
+export interface NativeTrtEvent {
+  type: 'phase-start' | 'step' | 'phase-finish' | 'log';
+  phase?: string;
+  parent?: string;
+  step?: number;
+  /** 0 = unknown */
+  steps?: number;
+  severity?: 'internal-error' | 'error' | 'warning' | 'info';
+  message?: string;
+}
+
+export interface NativeTrtLogLine {
+  severity: string;
+  message: string;
+}
+
+export interface NativeTrtBuildResult {
+  plan: Buffer;
+  timingCache: Buffer;
+  precision: NativeTrtPrecision;
+  inputName: string;
+  /** Layers pinned to fp32. */
+  pinnedLayers: number;
+  log: NativeTrtLogLine[];
+}
+
+export type NativeTrtDType = 'float32' | 'float16' | 'int8' | 'int32' | 'bool' | 'uint8' | 'fp8' | 'bfloat16' | 'int64' | 'int4' | 'unknown';
+
+export interface NativeTrtTensorInfo {
+  name: string;
+  mode: 'input' | 'output';
+  dtype: NativeTrtDType;
+  /** -1 where dynamic. */
+  shape: number[];
+  min?: number[];
+  opt?: number[];
+  max?: number[];
+}
+
+export interface NativeTrtEngine {
+  readonly tensors: NativeTrtTensorInfo[];
+  readonly deviceMemoryBytes: number;
+  readonly disposed: boolean;
+  outputShapes(inputShapes: Record<string, number[]>): Record<string, number[]>;
+  run(inputs: Record<string, NativeDeviceTensor>, outputs: Record<string, NativeDeviceTensor>, inputShapes?: Record<string, number[]>): Promise<void>;
+  dispose(): void;
+}
+
 /** Everything the addon exports. */
 export interface NativeBinding {
   readonly version: string;
@@ -273,6 +340,16 @@ export interface NativeBinding {
     out: NativeDeviceTensor,
     outOffset: number,
   ): Promise<void>;
+
+  /** TensorRT versions: headers the module was built with, libnvinfer loaded now. */
+  trtInfo(): { compiledVersion: string; runtimeVersion: string; abi: number };
+  trtBuildEngine(
+    onnxPath: string,
+    options: NativeTrtBuildOptions,
+    onEvent?: ((event: NativeTrtEvent) => void) | null,
+    cancel?: NativeCancelToken | null,
+  ): Promise<NativeTrtBuildResult>;
+  trtLoadEngine(plan: Uint8Array): Promise<NativeTrtEngine>;
 
   /** Initialises GStreamer on a worker thread. Rejects with ERR_DINO_SOURCE when capture is unavailable. */
   captureInit(): Promise<{ gstreamer: string; nvmm: boolean }>;

@@ -35,6 +35,9 @@ export { DEFAULTS, IMAGENET_MEAN, IMAGENET_STD, type BackendChoice, type Extract
 export { parseSize, type Size, type SizeLike } from './util/size';
 export { readNpy, writeNpy, encodeNpy, decodeNpy, type NpyArray, type NpyData } from './io/npy';
 export type { BackendName } from './backends/backend';
+export { buildEngine, defaultCacheDir, type EngineInfo } from './tensorrt/build-engine';
+export type { BuildEngineOptions, BuildProgress, EngineSizes, Precision } from './tensorrt/options';
+export type { AccuracyReport } from './tensorrt/accuracy';
 export { inspectOnnx, writeTinyDinov3, buildTinyDinov3, type OnnxModelInfo, type TinyDinov3Options } from './onnx';
 export { renderHeatmap, type HeatmapRenderOptions } from './render/heatmap';
 export { renderSegmentation, SEGMENTATION_DEFAULTS, type LabelGrid, type SegmentationRenderOptions } from './render/segmentation';

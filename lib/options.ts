@@ -3,6 +3,7 @@
  * @module
  */
 import type { DecodeOptions } from './image/input';
+import type { BuildEngineOptions } from './tensorrt/options';
 import type { SizeLike } from './util/size';
 
 /** Which inference backend to use. */
@@ -34,6 +35,8 @@ export interface LoadOptions {
   maxQueue?: number;
   /** Image decoding limits. */
   decode?: DecodeOptions;
+  /** TensorRT engine options (precision, sizes, cache directory, progress, ...). */
+  tensorrt?: BuildEngineOptions;
 }
 
 /** Options of {@link Model.extract}. */

@@ -1,20 +1,74 @@
 /**
- * Chooses and creates the backend for a model.
+ * Chooses and creates the backend for a model: TensorRT where this build and machine have it
+ * (engine built or taken from the cache), else ONNX Runtime — and says why when it falls back.
  * @internal
  * @module
  */
-import { DinoError } from '../errors';
+import { readFile } from 'node:fs/promises';
+import { debuglog } from 'node:util';
+
+import { native } from '../binding';
+import { DinoError, isDinoError } from '../errors';
 import type { LoadOptions } from '../options';
+import { buildEngine, type EngineInfo } from '../tensorrt/build-engine';
 import type { Backend } from './backend';
 import { OnnxRuntimeBackend } from './onnxruntime';
+import { TensorRtBackend } from './tensorrt';
 
-export async function createBackend(modelPath: string, options: LoadOptions): Promise<Backend> {
-  const choice = options.backend ?? 'auto';
-  if (choice === 'tensorrt') {
-    throw new DinoError('ERR_DINO_NO_BACKEND', 'The TensorRT backend is not available in this build');
+const log = debuglog('dinov3');
+
+export interface BackendSelection {
+  backend: Backend;
+  /** The TensorRT engine in use. */
+  engine?: EngineInfo;
+  /** Why 'auto' did not pick TensorRT. */
+  fallbackReason?: string;
+}
+
+function tensorrtUnavailable(): string | undefined {
+  const caps = native().capabilities();
+  if (!caps.cuda.available) return `CUDA is not available (${caps.cuda.reason ?? 'no device'})`;
+  if (!caps.tensorrt.available) return `TensorRT is not available (${caps.tensorrt.reason ?? 'not built'})`;
+  return undefined;
+}
+
+async function tensorrtBackend(modelPath: string, options: LoadOptions): Promise<BackendSelection> {
+  const engine = await buildEngine(modelPath, options.tensorrt ?? {});
+  try {
+    return { backend: await TensorRtBackend.fromPlan(await readFile(engine.planPath)), engine };
+  } catch (err) {
+    if (!engine.fromCache || !isDinoError(err, 'ERR_DINO_ENGINE_CORRUPT')) throw err;
+    process.emitWarning(`Cached TensorRT engine ${engine.planPath} failed to deserialize (${err.message}); rebuilding it`, {
+      code: 'DINOV3_ENGINE_STALE',
+    });
+    const rebuilt = await buildEngine(modelPath, { ...options.tensorrt, force: true });
+    return { backend: await TensorRtBackend.fromPlan(await readFile(rebuilt.planPath)), engine: rebuilt };
   }
-  if (choice !== 'auto' && choice !== 'onnxruntime') {
+}
+
+export async function createBackend(modelPath: string, options: LoadOptions): Promise<BackendSelection> {
+  const choice = options.backend ?? 'auto';
+  if (choice !== 'auto' && choice !== 'onnxruntime' && choice !== 'tensorrt') {
     throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `Unknown backend '${String(choice)}'; use 'auto', 'onnxruntime' or 'tensorrt'`);
   }
-  return OnnxRuntimeBackend.create(modelPath, options.threads === undefined ? {} : { intraOpThreads: options.threads });
+  const ort = async (): Promise<Backend> =>
+    OnnxRuntimeBackend.create(modelPath, options.threads === undefined ? {} : { intraOpThreads: options.threads });
+  if (choice === 'onnxruntime') return { backend: await ort() };
+  const unavailable = tensorrtUnavailable();
+  if (choice === 'tensorrt') {
+    if (unavailable) throw new DinoError('ERR_DINO_TENSORRT_UNAVAILABLE', `The TensorRT backend cannot run here: ${unavailable}`);
+    return tensorrtBackend(modelPath, options);
+  }
+  if (unavailable) {
+    log('backend auto: ONNX Runtime, because %s', unavailable);
+    return { backend: await ort(), fallbackReason: unavailable };
+  }
+  try {
+    return await tensorrtBackend(modelPath, options);
+  } catch (err) {
+    if (isDinoError(err, 'ERR_DINO_ABORTED') || isDinoError(err, 'ERR_DINO_FILE_NOT_FOUND')) throw err;
+    const reason = `TensorRT failed (${isDinoError(err) ? `${err.code}: ` : ''}${(err as Error).message})`;
+    process.emitWarning(`dinov3-trt: using ONNX Runtime instead of TensorRT: ${reason}`, { code: 'DINOV3_BACKEND_FALLBACK' });
+    return { backend: await ort(), fallbackReason: reason };
+  }
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { DinoError, isDinoError } from '../errors';
+import * as build from './commands/build';
 import * as extract from './commands/extract';
 import * as heatmap from './commands/heatmap';
 import * as info from './commands/info';
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, { summary: string; command: Command }> = {
   info: { summary: "show a model's contract and this machine's capabilities", command: info },
   extract: { summary: 'write CLS, register and patch tokens of an image', command: extract },
   kmeans: { summary: 'k-means over a patch-token matrix (.npy)', command: kmeans },
+  build: { summary: 'build and cache a TensorRT engine (precision chosen by measurement)', command: build },
   'make-test-model': { summary: 'write a small DINOv3-shaped ONNX model with seeded weights', command: makeTestModel },
   heatmap: { summary: 'patch-similarity heatmaps of an image (PNG, optional .npy)', command: heatmap },
   segment: { summary: 'k-means segmentation or PCA pictures of an image, a video or an image directory', command: segment },

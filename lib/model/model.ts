@@ -9,6 +9,8 @@ import { native } from '../binding';
 import { DinoError, toDinoError } from '../errors';
 import type { Backend, BackendName, BackendTensor, HostTensor } from '../backends/backend';
 import { createBackend } from '../backends/select';
+import type { EngineInfo } from '../tensorrt/build-engine';
+import { checkInProfile } from '../tensorrt/profile';
 import { Features, type FeatureTimings } from '../features';
 import { decodeImage, nativeFormat, type DecodedImage, type ImageInput } from '../image/input';
 import { DEFAULTS, IMAGENET_MEAN, IMAGENET_STD, type ExtractOptions, type LoadOptions } from '../options';
@@ -41,6 +43,10 @@ export interface ModelInfo {
   std: readonly [number, number, number];
   /** Facts from the graph itself (opset, layers, LayerNormalization/If nodes, parameters). */
   graph: GraphSummary;
+  /** The TensorRT engine, when the backend is TensorRT. */
+  engine: EngineInfo | undefined;
+  /** Why backend 'auto' did not choose TensorRT, when it did not. */
+  fallbackReason: string | undefined;
 }
 
 const now = (): number => performance.now();
@@ -174,10 +180,12 @@ export class Model {
     if (this.#contract.fixedBatch !== undefined && this.#contract.fixedBatch !== batch) {
       throw new DinoError('ERR_DINO_SHAPE_MISMATCH', `This model takes batches of exactly ${this.#contract.fixedBatch}; got ${batch}`);
     }
+    if (this.info.engine) checkInProfile([batch, 3, size.height, size.width], this.info.engine.profile);
     return size;
   }
 
-  async #preprocess(images: readonly DecodedImage[], size: Size): Promise<HostTensor> {
+  async #preprocess(images: readonly DecodedImage[], size: Size): Promise<BackendTensor> {
+    if (this.#backend.name === 'tensorrt') return this.#preprocessOnDevice(images, size);
     const plane = 3 * size.height * size.width;
     const batch = new Float32Array(images.length * plane);
     const stack = new Error();
@@ -191,6 +199,44 @@ export class Model {
       throw toDinoError(err, 'ERR_DINO_INVALID_IMAGE', stack, 'Preprocessing failed');
     }
     return this.#toInputType(batch, [images.length, 3, size.height, size.width]);
+  }
+
+  /**
+   * TensorRT: upload each image's 8-bit pixels once and let the CUDA preprocessing kernel (the
+   * same PIL-exact arithmetic as the CPU) write the engine's input tensor in place.
+   */
+  async #preprocessOnDevice(images: readonly DecodedImage[], size: Size): Promise<BackendTensor> {
+    const b = native();
+    const type = this.#contract.inputType;
+    const plane = 3 * size.height * size.width;
+    const dims = [images.length, 3, size.height, size.width];
+    const stack = new Error();
+    const input = b.DeviceTensor.allocate(dims, type);
+    try {
+      await Promise.all(
+        images.map(async (img, i) => {
+          const pixels = b.DeviceTensor.allocate([img.rowBytes * img.height], 'uint8');
+          try {
+            await pixels.upload(img.data.subarray(0, img.rowBytes * img.height));
+            await b.cudaPreprocess(
+              { tensor: pixels, width: img.width, height: img.height, pitch: img.rowBytes, format: nativeFormat(img.format) },
+              size.width,
+              size.height,
+              this.#mean,
+              this.#std,
+              input,
+              i * plane,
+            );
+          } finally {
+            pixels.dispose();
+          }
+        }),
+      );
+    } catch (err) {
+      input.dispose();
+      throw toDinoError(err, 'ERR_DINO_CUDA', stack, 'GPU preprocessing failed');
+    }
+    return { location: 'cuda', type, dims, tensor: input };
   }
 
   async #toInputType(data: Float32Array, dims: number[]): Promise<HostTensor> {
@@ -208,7 +254,12 @@ export class Model {
     t: { decodeMs: number; preprocessMs: number; start: number },
   ): Promise<Features[]> {
     const c = this.#contract;
-    const result = await this.#limiter.run(() => this.#backend.run(c.inputName, input, c.fetches, signal), signal);
+    let result;
+    try {
+      result = await this.#limiter.run(() => this.#backend.run(c.inputName, input, c.fetches, signal), signal);
+    } finally {
+      if (input.location === 'cuda') input.tensor.dispose(); // the preprocessed batch is ours
+    }
     const grid = { rows: size.height / c.patchSize, cols: size.width / c.patchSize };
     const stores = await tokensFromOutputs(c, result.outputs, imageSizes.length, grid.rows * grid.cols);
     const timings: FeatureTimings = {
@@ -258,11 +309,13 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
     throw new DinoError('ERR_DINO_FILE_NOT_FOUND', `Model file not found: ${abs}`, { cause: err });
   }
   const graph = await readGraphFacts(abs);
-  const backend = await createBackend(abs, options);
+  const { backend, engine, fallbackReason } = await createBackend(abs, options);
   try {
     const contract = detectContract(backend.inputs, backend.outputs, graph);
-    const probe = probeSize(contract);
-    const probeBatch = contract.fixedBatch ?? 1;
+    // A TensorRT engine only takes sizes inside its profile: probe at the size it was optimised for.
+    const opt = engine?.profile.opt;
+    const probe = opt ? { height: opt[2] as number, width: opt[3] as number } : probeSize(contract);
+    const probeBatch = opt ? (opt[0] as number) : (contract.fixedBatch ?? 1);
     const probeInput: HostTensor =
       contract.inputType === 'float16'
         ? { location: 'cpu', type: 'float16', dims: [probeBatch, 3, probe.height, probe.width], data: new Uint16Array(probeBatch * 3 * probe.height * probe.width) }
@@ -273,7 +326,7 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
     const resolved = resolveContract(contract, probe, contract.fetches.map((n) => out.outputs[n]?.dims ?? []));
     for (const t of Object.values(out.outputs)) if (t.location === 'cuda') t.tensor.dispose();
     const config = await readPreprocessorConfig(abs);
-    const defaultSize = contract.fixedSize ?? (options.size !== undefined ? parseSize(options.size) : config.size ?? parseSize(DEFAULTS.size));
+    const defaultSize = contract.fixedSize ?? (opt ? probe : undefined) ?? (options.size !== undefined ? parseSize(options.size) : config.size ?? parseSize(DEFAULTS.size));
     checkPatchMultiple(defaultSize, resolved.patchSize);
     const info: ModelInfo = {
       path: abs,
@@ -289,6 +342,8 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
       mean: options.mean ?? config.mean ?? IMAGENET_MEAN,
       std: options.std ?? config.std ?? IMAGENET_STD,
       graph: graph.summary,
+      engine,
+      fallbackReason,
     };
     return new Model(info, backend, resolved, options);
   } catch (err) {

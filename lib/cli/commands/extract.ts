@@ -104,6 +104,7 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
       if (shape[0] !== 1) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', 'extract writes one image: --input-shape must start with 1');
       [features] = (await model.extractTensor(await readTensor(tensorPath as string), shape)) as [Features];
     }
+    features = await features.toHost(); // TensorRT features live on the GPU
     const files = await write(features, dir, format);
     const t = features.timings;
     out(

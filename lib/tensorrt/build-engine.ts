@@ -1,0 +1,329 @@
+/**
+ * buildEngine(): a TensorRT engine for a DINOv3 ONNX model, from the cache when a valid one
+ * exists, else built on this machine, checked against ONNX Runtime, and cached.
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join, resolve as resolvePath } from 'node:path';
+import { debuglog } from 'node:util';
+
+import { native, packageRoot, type NativeTrtBuildResult, type NativeTrtPrecision } from '../binding';
+import { DinoError, toDinoError } from '../errors';
+import type { Backend, HostTensor } from '../backends/backend';
+import { OnnxRuntimeBackend } from '../backends/onnxruntime';
+import { TensorRtBackend } from '../backends/tensorrt';
+import { detectContract, type ModelContract } from '../model/contract';
+import { readGraphFacts } from '../model/graph-facts';
+import { readPreprocessorConfig } from '../model/preprocessor-config';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../options';
+import { cancelBridge } from '../util/cancel';
+import { integer, invalid, isObject, number, oneOf, signalArg, throwIfAborted } from '../validate';
+import { accuracyReport, compareRows, probePixels, type AccuracyReport } from './accuracy';
+import { engineKey, onnxSha256, type EngineKeyFields } from './cache-key';
+import { EngineCache, type EngineRecord } from './engine-cache';
+import { ENGINE_DEFAULTS, type BuildEngineOptions, type Precision } from './options';
+import { resolveProfile, type Profile } from './profile';
+
+const log = debuglog('dinov3');
+const LIBRARY_MAJOR = 0;
+
+/** A built (or cached) engine. */
+export interface EngineInfo {
+  onnxPath: string;
+  planPath: string;
+  sidecarPath: string;
+  key: string;
+  precision: 'fp32' | 'fp16';
+  accuracy: AccuracyReport;
+  /** Why this precision: e.g. "fp16 failed the accuracy check (...); fp32 passed". */
+  decision: string;
+  fromCache: boolean;
+  buildMs: number;
+  tensorrt: string;
+  profile: Profile;
+}
+
+/** Default engine cache directory: DINOV3_ENGINE_CACHE, else the package's engines/ folder. */
+export function defaultCacheDir(): string {
+  return resolvePath(process.env.DINOV3_ENGINE_CACHE ?? join(packageRoot, 'engines'));
+}
+
+function warn(message: string): void {
+  process.emitWarning(message, { code: 'DINOV3_ENGINE_STALE' });
+}
+
+interface Environment {
+  tensorrt: string;
+  cuda: string;
+  gpu: string;
+  computeCapability: string;
+}
+
+function environment(): Environment {
+  const b = native();
+  let trt: ReturnType<typeof b.trtInfo>;
+  try {
+    trt = b.trtInfo();
+  } catch (err) {
+    throw toDinoError(err, 'ERR_DINO_TENSORRT_UNAVAILABLE');
+  }
+  const caps = b.capabilities();
+  const device = caps.cuda.devices[0];
+  if (!caps.cuda.available || !device) {
+    throw new DinoError('ERR_DINO_CUDA_UNAVAILABLE', `TensorRT needs a CUDA device: ${caps.cuda.reason ?? 'none found'}`);
+  }
+  const rt = caps.cuda.runtimeVersion ?? 0;
+  return { tensorrt: trt.runtimeVersion, cuda: `${Math.floor(rt / 1000)}.${(rt % 1000) / 10}`, gpu: device.name, computeCapability: device.computeCapability };
+}
+
+/** Precisions to try, in order, with the reason for each. */
+function candidates(precision: Precision, env: Environment, onnxIsFp16: boolean): NativeTrtPrecision[] {
+  const major = Number(env.tensorrt.split('.')[0]);
+  if (major >= 11) {
+    // Strongly typed: the engine runs in the ONNX's own precision.
+    if (precision !== 'best' && (precision === 'fp16') !== onnxIsFp16) {
+      throw new DinoError(
+        'ERR_DINO_ENGINE_BUILD',
+        `TensorRT ${env.tensorrt} builds strongly typed engines: the precision follows the ONNX (${onnxIsFp16 ? 'fp16' : 'fp32'}). ` +
+          `For ${precision}, export the model in that dtype: python tools/export-onnx.py --dtype ${precision}`,
+      );
+    }
+    return [onnxIsFp16 ? 'fp16' : 'fp32'];
+  }
+  return precision === 'best' ? ['fp16', 'fp32'] : [precision];
+}
+
+async function probeInput(contract: ModelContract, profile: Profile, mean: readonly number[], std: readonly number[]): Promise<HostTensor> {
+  const [n, , h, w] = profile.opt as [number, number, number, number];
+  const pixels = probePixels(w, h);
+  const one = new Float32Array(3 * h * w);
+  await native().preprocess(pixels, w, h, w * 3, 0, w, h, new Float32Array(mean), new Float32Array(std), one, 0);
+  const batch = new Float32Array(n * one.length);
+  for (let i = 0; i < n; i++) batch.set(one, i * one.length);
+  const dims = [n, 3, h, w];
+  return contract.inputType === 'float16'
+    ? { location: 'cpu', type: 'float16', dims, data: await native().floatToHalf(batch) }
+    : { location: 'cpu', type: 'float32', dims, data: batch };
+}
+
+interface HostOutput {
+  data: Float32Array;
+  dims: number[];
+}
+
+async function hostOutputs(backend: Backend, contract: ModelContract, input: HostTensor): Promise<Record<string, HostOutput>> {
+  const result = await backend.run(contract.inputName, input, contract.fetches);
+  const out: Record<string, HostOutput> = {};
+  for (const [name, t] of Object.entries(result.outputs)) {
+    let data: Float32Array | Uint16Array;
+    if (t.location === 'cuda') {
+      data = (await t.tensor.download()) as Float32Array | Uint16Array;
+      t.tensor.dispose();
+    } else {
+      data = t.data;
+    }
+    out[name] = { data: t.type === 'float16' ? await native().halfToFloat(data as Uint16Array) : (data as Float32Array), dims: t.dims };
+  }
+  return out;
+}
+
+function validate(options: BuildEngineOptions): void {
+  if (!isObject(options as unknown)) invalid('options', 'an options object', options);
+  if (options.precision !== undefined) oneOf(options.precision, 'precision', ['fp32', 'fp16', 'best'] as const);
+  if (options.workspaceMiB !== undefined) integer(options.workspaceMiB, 'workspaceMiB', 16, 1 << 20);
+  if (options.optimizationLevel !== undefined) integer(options.optimizationLevel, 'optimizationLevel', 0, 5);
+  if (options.minCosine !== undefined) number(options.minCosine, 'minCosine', -1, 1);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') invalid('onProgress', 'a function', options.onProgress);
+  signalArg(options.signal, 'signal');
+}
+
+/**
+ * Builds (or loads from the cache) a TensorRT engine for a DINOv3 ONNX model.
+ *
+ * The cache key covers the ONNX bytes, TensorRT, CUDA, GPU, precision, shape profile, builder
+ * flags and this library's major version; a cached plan that fails to load or disagrees with its
+ * sidecar is rebuilt with a warning. With precision 'best', fp16 is tried first and kept only if
+ * its per-token cosine similarity to ONNX Runtime is at least `minCosine` and it has no NaN; the
+ * sidecar records which precision won and why.
+ *
+ * @example
+ * ```ts
+ * const engine = await buildEngine('dinov3-vits16.onnx', { precision: 'best', sizes: { min: 224, opt: 448, max: 640 } });
+ * console.log(engine.precision, engine.decision, engine.planPath);
+ * ```
+ * @throws DinoError ERR_DINO_TENSORRT_UNAVAILABLE, ERR_DINO_UNSUPPORTED_OP, ERR_DINO_ENGINE_BUILD, ERR_DINO_PRECISION, ERR_DINO_ABORTED
+ */
+export async function buildEngine(onnxPath: string, options: BuildEngineOptions = {}): Promise<EngineInfo> {
+  if (typeof onnxPath !== 'string' || onnxPath.length === 0) invalid('onnxPath', 'the path of an ONNX file', onnxPath);
+  validate(options);
+  const abs = resolvePath(onnxPath);
+  try {
+    if (!(await stat(abs)).isFile()) throw new Error('not a file');
+  } catch (err) {
+    throw new DinoError('ERR_DINO_FILE_NOT_FOUND', `Model file not found: ${abs}`, { cause: err });
+  }
+  const signal = options.signal;
+  const progress = options.onProgress ?? (() => undefined);
+  const env = environment();
+  const facts = await readGraphFacts(abs);
+  const reference = await OnnxRuntimeBackend.create(abs);
+  try {
+    const contract = detectContract(reference.inputs, reference.outputs, facts);
+    const profile = resolveProfile(options, contract.patchSize, contract.fixedSize, contract.fixedBatch);
+    const config = await readPreprocessorConfig(abs);
+    const cache = new EngineCache(resolvePath(options.cacheDir ?? defaultCacheDir()));
+    const precision = options.precision ?? ENGINE_DEFAULTS.precision;
+    const minCosine = options.minCosine ?? ENGINE_DEFAULTS.minCosine;
+    const workspaceMiB = options.workspaceMiB ?? ENGINE_DEFAULTS.workspaceMiB;
+    const trtMajor = Number(env.tensorrt.split('.')[0]);
+    progress({ phase: 'hash', step: 0, steps: 1, message: `hashing ${abs}` });
+    const sha = await onnxSha256(abs);
+    const pruned = await cache.pruneReplaced(abs, sha);
+    if (pruned.length > 0) log('removed %d engine(s) built from an earlier version of %s', pruned.length, abs);
+
+    const probe = await probeInput(contract, profile, config.mean ?? IMAGENET_MEAN, config.std ?? IMAGENET_STD);
+    let expected: Record<string, HostOutput> | undefined;
+    const timingPath = cache.timingCachePath(env.tensorrt, env.gpu);
+    const decisions: string[] = [];
+
+    for (const candidate of candidates(precision, env, contract.inputType === 'float16')) {
+      throwIfAborted(signal, 'The engine build');
+      const pinNormsFp32 = candidate === 'fp16' && trtMajor < 10;
+      const fields: EngineKeyFields = {
+        onnxSha256: sha,
+        ...env,
+        precision: candidate,
+        profile,
+        flags: { pinNormsFp32, workspaceMiB, optimizationLevel: options.optimizationLevel ?? null },
+        library: LIBRARY_MAJOR,
+      };
+      const key = engineKey(fields);
+      if (!options.force) {
+        const hit = await cache.lookup(key, fields);
+        if (hit.status === 'stale') {
+          warn(`Cached TensorRT engine ${cache.planPath(key)} is not trusted (${hit.reason}); rebuilding it`);
+        } else if (hit.status === 'hit') {
+          if (hit.record.accuracy.passed && hit.plan) {
+            // Deserialising is the final check of a cached plan (the caller does it); here we only hand it out.
+            progress({ phase: 'cache', step: 1, steps: 1, message: `using cached engine ${cache.planPath(key)}` });
+            return {
+              onnxPath: abs,
+              planPath: cache.planPath(key),
+              sidecarPath: cache.sidecarPath(key),
+              key,
+              precision: hit.record.precision,
+              accuracy: hit.record.accuracy,
+              decision: hit.record.decision,
+              fromCache: true,
+              buildMs: hit.record.buildMs,
+              tensorrt: env.tensorrt,
+              profile,
+            };
+          }
+          decisions.push(`${candidate} failed its accuracy check earlier (${hit.record.accuracy.reason ?? 'see sidecar'})`);
+          continue;
+        }
+      }
+
+      // Build.
+      const start = performance.now();
+      const cancel = cancelBridge(signal);
+      let built: NativeTrtBuildResult;
+      try {
+        built = await native().trtBuildEngine(
+          abs,
+          {
+            precision: candidate,
+            pinNormsFp32,
+            minShape: profile.min,
+            optShape: profile.opt,
+            maxShape: profile.max,
+            inputName: contract.inputName,
+            workspaceBytes: workspaceMiB * 1024 * 1024,
+            ...(options.optimizationLevel === undefined ? {} : { optimizationLevel: options.optimizationLevel }),
+            ...(existsSync(timingPath) ? { timingCache: await cache.readTimingCache(timingPath) } : {}),
+          },
+          (e) => {
+            if (e.type === 'log') {
+              if (e.severity === 'warning' || e.severity === 'error') log('TensorRT %s: %s', e.severity, e.message);
+              return;
+            }
+            progress({ phase: e.phase ?? 'build', step: e.type === 'phase-finish' ? (e.steps ?? 1) : (e.step ?? 0), steps: e.steps ?? 0, message: `${candidate}: ${e.phase ?? ''}` });
+          },
+          cancel.token,
+        );
+      } catch (err) {
+        throw toDinoError(err, 'ERR_DINO_ENGINE_BUILD', undefined, `Building the ${candidate} TensorRT engine failed`);
+      } finally {
+        cancel.dispose();
+      }
+      const buildMs = performance.now() - start;
+      await cache.writeTimingCache(timingPath, built.timingCache);
+
+      // Accuracy check against ONNX Runtime on the same ONNX.
+      progress({ phase: 'check', step: 0, steps: 1, message: `${candidate}: comparing with ONNX Runtime` });
+      expected ??= await hostOutputs(reference, contract, probe);
+      const engine = await TensorRtBackend.fromPlan(built.plan);
+      let accuracy: AccuracyReport;
+      try {
+        const actual = await hostOutputs(engine, contract, probe);
+        const parts = contract.fetches.map((name) => {
+          const ref = expected?.[name] as HostOutput;
+          const got = actual[name];
+          if (!got || got.dims.join() !== ref.dims.join()) {
+            throw new DinoError('ERR_DINO_ENGINE_BUILD', `The engine's ${name} has shape [${got?.dims.join(', ')}], ONNX Runtime's [${ref.dims.join(', ')}]`);
+          }
+          // One row per token (per batch item for 2-D outputs such as the CLS token).
+          return compareRows(got.data, ref.data, ref.dims[ref.dims.length - 1] as number);
+        });
+        accuracy = accuracyReport(parts, minCosine, probe.dims);
+      } finally {
+        await engine.dispose();
+      }
+      const decision = accuracy.passed
+        ? `${candidate} passed the accuracy check (min per-token cosine ${accuracy.minCosine.toFixed(5)})`
+        : `${candidate} failed the accuracy check: ${accuracy.reason}`;
+      decisions.push(decision);
+      const record: EngineRecord = {
+        format: 1,
+        key,
+        fields,
+        onnxPath: abs,
+        precision: built.precision,
+        accuracy,
+        decision: decisions.join('; '),
+        plan: undefined,
+        builtAt: new Date().toISOString(),
+        buildMs,
+        warnings: built.log.filter((l) => l.severity === 'warning').map((l) => l.message).slice(0, 50),
+      };
+      await cache.store(record, accuracy.passed ? built.plan : undefined);
+      if (accuracy.passed) {
+        progress({ phase: 'cache', step: 1, steps: 1, message: `stored ${cache.planPath(key)}` });
+        return {
+          onnxPath: abs,
+          planPath: cache.planPath(key),
+          sidecarPath: cache.sidecarPath(key),
+          key,
+          precision: built.precision,
+          accuracy,
+          decision: record.decision,
+          fromCache: false,
+          buildMs,
+          tensorrt: env.tensorrt,
+          profile,
+        };
+      }
+      log('%s', decision);
+    }
+    throw new DinoError(
+      'ERR_DINO_PRECISION',
+      `No TensorRT ${env.tensorrt} engine for ${abs} passed the accuracy check against ONNX Runtime: ${decisions.join('; ')}. ` +
+        'See docs/JETSON.md for the DINOv3 bugs of this TensorRT version; the ONNX Runtime backend still works.',
+      { details: { decisions } },
+    );
+  } finally {
+    await reference.dispose();
+  }
+}
