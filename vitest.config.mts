@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // --expose-gc: the finalizer / flat-memory tests call gc() to make their measurements meaningful.
+    poolOptions: { forks: { execArgv: ['--expose-gc'] } },
   },
 });

@@ -43,31 +43,48 @@ class PromiseWorker : public Napi::AsyncWorker {
     try {
       result_.emplace(work_());
     } catch (const dinov3::Error& e) {
-      code_ = e.code();
-      SetError(e.what());
+      fail(e.code(), e.what());
     } catch (const std::bad_alloc&) {
-      code_ = "ERR_DINO_OUT_OF_MEMORY";
-      SetError("out of host memory");
+      fail("ERR_DINO_OUT_OF_MEMORY", "out of host memory");
     } catch (const std::exception& e) {
-      code_ = codes::kInternal;
-      SetError(e.what());
+      fail(codes::kInternal, e.what());
     }
   }
 
-  void OnOK() override {
-    Napi::Env env = Env();
-    try {
-      deferred_.Resolve(convert_(env, *result_, keep_alive_.Value().As<Napi::Array>()));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
+  // Replaces AsyncWorker's completion so that nothing can throw out of it: when a worker thread
+  // is terminated or the process exits with work in flight, N-API calls fail at this point and
+  // node-addon-api would turn that into an uncaught C++ exception (std::terminate). Then there
+  // is nobody left to tell, so the promise is simply dropped.
+  void OnWorkComplete(Napi::Env env, napi_status status) override {
+    if (status != napi_cancelled) {
+      try {
+        Napi::HandleScope scope(env);
+        if (failed_) {
+          deferred_.Reject(coded_error(env, code_, message_).Value());
+        } else {
+          Napi::Value value;
+          try {
+            value = convert_(env, *result_, keep_alive_.Value().As<Napi::Array>());
+          } catch (const Napi::Error& e) {
+            deferred_.Reject(e.Value());
+            value = Napi::Value();
+          }
+          if (!value.IsEmpty()) deferred_.Resolve(value);
+        }
+      } catch (...) {
+        // The environment is shutting down.
+      }
     }
-  }
-
-  void OnError(const Napi::Error& e) override {
-    deferred_.Reject(coded_error(Env(), code_, e.Message()).Value());
+    Destroy();
   }
 
  private:
+  void fail(const char* code, const std::string& message) {
+    failed_ = true;
+    code_ = code;
+    message_ = message;
+  }
+
   PromiseWorker(Napi::Env env, const char* name, Work work, Convert convert)
       : Napi::AsyncWorker(env, name),
         deferred_(Napi::Promise::Deferred::New(env)),
@@ -79,7 +96,9 @@ class PromiseWorker : public Napi::AsyncWorker {
   Work work_;
   Convert convert_;
   std::optional<Result> result_;
+  bool failed_ = false;
   std::string code_ = codes::kInternal;
+  std::string message_;
 };
 
 }  // namespace dinov3::addon
