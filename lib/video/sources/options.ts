@@ -1,0 +1,41 @@
+/**
+ * Options of {@link openSource}, with defaults.
+ * @module
+ */
+
+export interface SourceOptions {
+  /** Capture width in pixels. Default: the source's own (cameras: 1280). */
+  width?: number;
+  /** Capture height in pixels. Default: the source's own (cameras: 720). */
+  height?: number;
+  /** Frames per second asked of cameras and test sources. Default 30. */
+  frameRate?: number;
+  /** nvvidconv flip-method on Jetson (0 none, 2 rotate 180, 4 horizontal flip, 6 vertical flip, ...). Default 0. */
+  flipMethod?: number;
+  /** Stop after this many frames (test sources and files). Default: unlimited / the whole file. */
+  numBuffers?: number;
+  /**
+   * Keep frames in NVMM/CUDA memory (Jetson CSI cameras: NvBufSurface mapped to CUDA, no CPU copy).
+   * Default: true where the capture module has NVMM support, else false.
+   */
+  zeroCopy?: boolean;
+  /** Live sources drop old frames to stay current (true); files deliver every frame in order (false). Default: live for cameras/RTSP/test, in order for files. */
+  drop?: boolean;
+  /** Frames the caller may hold at once (leases). Default 4. */
+  maxLeases?: number;
+  /** RTSP jitter-buffer latency in ms. Default 200. */
+  latency?: number;
+  /** test:// only: a live source paced at frameRate (true) or as fast as possible (false). Default false. */
+  live?: boolean;
+}
+
+export const SOURCE_DEFAULTS = {
+  cameraWidth: 1280,
+  cameraHeight: 720,
+  frameRate: 30,
+  flipMethod: 0,
+  maxLeases: 4,
+  latency: 200,
+  testWidth: 640,
+  testHeight: 480,
+} as const;
