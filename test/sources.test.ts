@@ -42,11 +42,11 @@ describe('source URIs', () => {
 
   it('build GStreamer pipelines, zero-copy NVMM for CSI cameras', () => {
     expect(buildPipeline(parseSourceUri('csi://0'), { width: 1920, height: 1080, frameRate: 30, flipMethod: 2 }, true)).toBe(
-      'nvarguscamerasrc sensor-id=0 ! video/x-raw(memory:NVMM),width=1920,height=1080,framerate=30/1,format=NV12 ! nvvidconv flip-method=2 ! video/x-raw(memory:NVMM),format=RGBA ! appsink name=sink',
+      'nvarguscamerasrc sensor-id=0 ! video/x-raw(memory:NVMM),width=1920,height=1080,framerate=30/1,format=NV12 ! nvvidconv flip-method=2 ! video/x-raw(memory:NVMM),format=RGBA ! appsink name=sink sync=false',
     );
-    expect(buildPipeline(parseSourceUri('csi://0'), {}, false)).toMatch(/nvvidconv flip-method=0 ! video\/x-raw,format=RGBA ! appsink/);
+    expect(buildPipeline(parseSourceUri('csi://0'), {}, false)).toMatch(/nvvidconv flip-method=0 ! video\/x-raw,format=RGBA ! appsink name=sink sync=false/);
     expect(buildPipeline(parseSourceUri('test://ball'), { numBuffers: 5, width: 64, height: 48 }, false)).toBe(
-      'videotestsrc pattern=ball is-live=false num-buffers=5 ! video/x-raw,format=RGBA,width=64,height=48,framerate=30/1 ! appsink name=sink',
+      'videotestsrc pattern=ball is-live=false num-buffers=5 ! video/x-raw,format=RGBA,width=64,height=48,framerate=30/1 ! appsink name=sink sync=false',
     );
     expect(buildPipeline(parseSourceUri('/tmp/x "y".mp4'), {}, false)).toContain('filesrc location="/tmp/x \\"y\\".mp4"');
     expect(gstQuote('a\\b')).toBe('"a\\\\b"');

@@ -9,6 +9,7 @@ import * as extract from './commands/extract';
 import * as heatmap from './commands/heatmap';
 import * as info from './commands/info';
 import * as kmeans from './commands/kmeans';
+import * as live from './commands/live';
 import * as makeTestModel from './commands/make-test-model';
 import * as segment from './commands/segment';
 
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, { summary: string; command: Command }> = {
   info: { summary: "show a model's contract and this machine's capabilities", command: info },
   extract: { summary: 'write CLS, register and patch tokens of an image', command: extract },
   kmeans: { summary: 'k-means over a patch-token matrix (.npy)', command: kmeans },
+  live: { summary: 'live segmentation/heatmaps of a camera or stream in the browser', command: live },
   build: { summary: 'build and cache a TensorRT engine (precision chosen by measurement)', command: build },
   'make-test-model': { summary: 'write a small DINOv3-shaped ONNX model with seeded weights', command: makeTestModel },
   heatmap: { summary: 'patch-similarity heatmaps of an image (PNG, optional .npy)', command: heatmap },

@@ -19,13 +19,17 @@ export interface SourceOptions {
    * Default: true where the capture module has NVMM support, else false.
    */
   zeroCopy?: boolean;
-  /** Live sources drop old frames to stay current (true); files deliver every frame in order (false). Default: live for cameras/RTSP/test, in order for files. */
+  /** Drop old frames to stay current (true), or deliver every frame in order (false). Default: true for cameras, RTSP and `live` test patterns; false for files and test patterns. */
   drop?: boolean;
   /** Frames the caller may hold at once (leases). Default 4. */
   maxLeases?: number;
   /** RTSP jitter-buffer latency in ms. Default 200. */
   latency?: number;
-  /** test:// only: a live source paced at frameRate (true) or as fast as possible (false). Default false. */
+  /**
+   * Files and test:// patterns: deliver frames at the stream's own rate (true) or as fast as they
+   * decode (false, the default: processing a file should not wait for its playback clock).
+   * Cameras and RTSP streams are always live.
+   */
   live?: boolean;
 }
 

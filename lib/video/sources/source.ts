@@ -81,7 +81,9 @@ class GStreamerSource extends VideoSource {
 
   constructor(parsed: ParsedUri, pipeline: string, options: SourceOptions, nvmm: boolean) {
     super(parsed);
-    const live = parsed.protocol !== 'file';
+    // Cameras and streams are live: drop stale frames to stay current. Files and test patterns
+    // deliver every frame unless asked to play in real time.
+    const live = parsed.protocol === 'csi' || parsed.protocol === 'v4l2' || parsed.protocol === 'rtsp' || options.live === true;
     try {
       this.#native = native().captureOpen(
         pipeline,

@@ -1,0 +1,99 @@
+/** `dinov3 live`: live segmentation / heatmaps of a camera or stream, viewed in a browser. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { DinoError } from '../../errors';
+import { serveLive } from '../../live/server';
+import { loadModel } from '../../model/model';
+import { writeTinyDinov3 } from '../../onnx/tiny-dinov3';
+import { parseSize } from '../../util/size';
+import { openSource } from '../../video/sources/source';
+import { oneOf } from '../../validate';
+import { flag, int, parse, str, type Options } from '../args';
+import { loadOptions } from '../model-options';
+
+export const usage = `Usage: dinov3 live --source URI [--model MODEL.onnx] [--clusters 3] [--mode segment|heatmap|pca]
+                   [--alpha 0.4] [--size HxW] [--width W --height H --fps N] [--port 8080] [--host 127.0.0.1]
+                   [--frames N] [--backend ...]
+
+Serves a live page (MJPEG view, FPS and stage timings, k/alpha controls, click a point for its
+similarity heatmap) on http://127.0.0.1:PORT/. Sources: csi://0, v4l2:///dev/video0, rtsp://...,
+file://video.mp4, test://ball (GStreamer videotestsrc). Without --model a small test model with
+seeded weights is generated (for trying the pipeline). Bound to localhost unless --host says otherwise.`;
+
+const options: Options = {
+  source: { type: 'string' },
+  model: { type: 'string' },
+  clusters: { type: 'string' },
+  mode: { type: 'string' },
+  alpha: { type: 'string' },
+  size: { type: 'string' },
+  width: { type: 'string' },
+  height: { type: 'string' },
+  fps: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  frames: { type: 'string' },
+  backend: { type: 'string' },
+  threads: { type: 'string' },
+  quiet: { type: 'boolean' },
+};
+
+export async function run(argv: readonly string[], out: (s: string) => void): Promise<void> {
+  const p = parse(argv, options);
+  const uri = str(p, 'source');
+  if (uri === undefined) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `--source is required\n\n${usage}`);
+  let modelPath = str(p, 'model');
+  if (modelPath === undefined) {
+    modelPath = join(mkdtempSync(join(tmpdir(), 'dinov3-live-')), 'test-model.onnx');
+    await writeTinyDinov3(modelPath);
+    out(`no --model given: using a generated test model with seeded weights (${modelPath})`);
+  }
+  const model = await loadModel(modelPath, loadOptions(p));
+  const width = int(p, 'width');
+  const height = int(p, 'height');
+  const fps = str(p, 'fps');
+  const source = await openSource(uri, {
+    ...(width === undefined ? {} : { width }),
+    ...(height === undefined ? {} : { height }),
+    ...(fps === undefined ? {} : { frameRate: Number(fps) }),
+    ...(uri.startsWith('test://') ? { live: true } : {}),
+  });
+  const mode = str(p, 'mode');
+  const alpha = str(p, 'alpha');
+  const size = str(p, 'size');
+  const frames = int(p, 'frames');
+  let last = 0;
+  const live = await serveLive(model, source, {
+    port: int(p, 'port', 8080) as number,
+    host: str(p, 'host') ?? '127.0.0.1',
+    k: int(p, 'clusters', 3) as number,
+    ...(mode === undefined ? {} : { mode: oneOf(mode, '--mode', ['segment', 'heatmap', 'pca'] as const) }),
+    ...(alpha === undefined ? {} : { alpha: Number(alpha) }),
+    ...(size === undefined ? {} : { size: parseSize(size, '--size') }),
+    ...(frames === undefined ? {} : { maxFrames: frames }),
+    title: `dinov3 live — ${source.uri}`,
+    onFrame: (f) => {
+      const t = performance.now();
+      if (flag(p, 'quiet') || t - last < 2000) return;
+      last = t;
+      const s = f.timings;
+      process.stderr.write(
+        `frame ${f.index}  ${f.fps.toFixed(1)} fps  capture ${s.capture.toFixed(1)}  preprocess ${s.preprocess.toFixed(1)}  inference ${s.inference.toFixed(1)}  analysis ${s.analysis.toFixed(1)}  render ${s.render.toFixed(1)}  encode ${s.encode.toFixed(1)}  latency ${s.latency.toFixed(1)} ms\n`,
+      );
+    },
+  });
+  out(`live view of ${source.uri} (${model.info.backend}) at ${live.url}  — Ctrl-C to stop`);
+  const stop = (): void => void live.stop();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await live.done;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await live.stop();
+    await model.dispose();
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Live video on the CPU backend: test:// sources through the whole pipeline (capture thread ->
+ * inference -> k-means / heatmap / PCA -> render -> JPEG), settings changed while it runs, the
+ * live page in headless Chromium (frames arriving, a click switching to the heatmap view, a
+ * screenshot), and clean stops.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { capabilities, LiveControls, loadModel, openSource, segmentStream, serveLive } from '../lib';
+import { tinyModel } from './helpers/models';
+import { projectRoot } from './helpers/shared';
+
+// The page functions below run in the browser; this is all of the DOM they touch.
+declare const document: {
+  body: { dataset: Record<string, string | undefined> };
+  getElementById(id: string): { naturalWidth: number } | null;
+};
+
+const capture = capabilities().gstreamer.available;
+const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+if (!capture) console.warn(`SKIPPED live tests: ${capabilities().gstreamer.reason}`);
+if (!chromium) console.warn('SKIPPED live-page browser test: Chromium not installed (apt-get install chromium)');
+
+describe.skipIf(!capture)('live pipeline', () => {
+  it('segments a test:// stream; k, mode and point change while it runs', async () => {
+    await using model = await loadModel(tinyModel({ depth: 1 }));
+    const source = await openSource('test://ball', { width: 160, height: 120, numBuffers: 40, drop: false });
+    const controls = new LiveControls({ k: 3 });
+    const seen: Array<{ mode: string; k: number; labels: number }> = [];
+    for await (const f of segmentStream(model, source, { controls, size: 112, jpegQuality: 70 })) {
+      expect(f.rendered.width).toBe(160);
+      expect(f.jpeg?.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+      seen.push({ mode: f.settings.mode, k: f.settings.k, labels: f.labels ? new Set(f.labels).size : 0 });
+      if (f.index === 9) controls.update({ k: 5 });
+      if (f.index === 19) controls.update({ mode: 'heatmap', point: { x: 10, y: 10 } });
+      if (f.index === 24) expect(f.heatmap?.target).toEqual({ row: 0, col: 0 });
+      if (f.index === 29) controls.update({ mode: 'pca' });
+      if (f.index >= 29) expect(f.pca === undefined).toBe(f.settings.mode !== 'pca');
+      expect(f.timings.inference).toBeGreaterThan(0);
+    }
+    await source.dispose();
+    expect(seen.length).toBe(40);
+    expect(seen[5]).toMatchObject({ mode: 'segment', k: 3 });
+    expect(seen[15]).toMatchObject({ mode: 'segment', k: 5 });
+    expect(seen[15]!.labels).toBeGreaterThan(3);
+    expect(seen[25]).toMatchObject({ mode: 'heatmap' });
+    expect(seen[35]).toMatchObject({ mode: 'pca' });
+  });
+
+  it('stops cleanly when the consumer leaves early, and on EOS', async () => {
+    await using model = await loadModel(tinyModel({ depth: 1 }));
+    const source = await openSource('test://snow', { width: 64, height: 64, live: true, frameRate: 100 });
+    let n = 0;
+    for await (const f of segmentStream(model, source, { k: 2, size: 64 })) {
+      if (++n === 5) break;
+      expect(f.labels?.length).toBe(16);
+    }
+    await source.dispose(); // the capture thread stops; no hang
+    expect(source.stats().received).toBeGreaterThanOrEqual(5);
+  });
+
+  it.skipIf(!chromium)('the live page in headless Chromium: frames arrive, a click switches to the heatmap', async () => {
+    const { chromium: pw } = await import('playwright-core');
+    await using model = await loadModel(tinyModel({ depth: 1 }));
+    const source = await openSource('test://ball', { width: 320, height: 240, live: true, frameRate: 15 });
+    const live = await serveLive(model, source, { port: 0, k: 4, size: 224, title: 'dinov3 live test' });
+    expect(live.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const browser = await pw.launch({
+      executablePath: chromium,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
+      await page.goto(live.url);
+      await page.waitForFunction(() => Number(document.body.dataset.frames ?? 0) >= 3, undefined, { timeout: 30_000 });
+      await page.waitForFunction(() => document.getElementById('view')?.naturalWidth === 320, undefined, { timeout: 30_000 });
+      expect(await page.textContent('#stats')).toMatch(/fps/);
+      expect(await page.getAttribute('#mode-segment', 'class')).toBe('active');
+      const box = (await page.locator('#view').boundingBox())!;
+      await page.mouse.click(box.x + box.width * 0.25, box.y + box.height * 0.5);
+      await page.waitForFunction(() => document.body.dataset.mode === 'heatmap', undefined, { timeout: 30_000 });
+      const settings = (await (await fetch(`${live.url}settings`)).json()) as { mode: string; point: { x: number; y: number } };
+      expect(settings.mode).toBe('heatmap');
+      expect(settings.point.x).toBeGreaterThan(70);
+      expect(settings.point.x).toBeLessThan(90);
+      expect(settings.point.y).toBeGreaterThan(110);
+      expect(settings.point.y).toBeLessThan(130);
+      const frames = Number(await page.evaluate(() => document.body.dataset.frames));
+      await page.waitForFunction((n) => Number(document.body.dataset.frames) > n + 2, frames, { timeout: 30_000 });
+      const dir = join(projectRoot, '.cache', 'screenshots');
+      mkdirSync(dir, { recursive: true });
+      await page.screenshot({ path: join(dir, 'live-page.png') });
+      const bad = await fetch(`${live.url}control`, { method: 'POST', body: '{"k": 99}' });
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { message: string }).message).toMatch(/between 1 and 64/);
+    } finally {
+      await browser.close();
+      await live.stop();
+    }
+  }, 120_000);
+});
