@@ -26,6 +26,8 @@ export interface HostTensor {
   type: TensorType;
   dims: number[];
   data: Float32Array | Uint16Array;
+  /** The caller gives the buffer away: a backend may transfer (detach) it instead of copying. */
+  transferable?: boolean;
 }
 
 /** A tensor in CUDA memory. */

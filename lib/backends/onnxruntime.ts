@@ -144,13 +144,14 @@ export class OnnxRuntimeBackend implements Backend {
         stack,
       });
       this.#updateRef();
-      // The input is copied by structured clone (not transferred): the caller keeps its tensor.
-      this.#worker.postMessage({
-        type: 'run',
-        id,
-        feeds: { [inputName]: { type: input.type, dims: input.dims, data: input.data } },
-        fetches: [...fetches],
-      });
+      // A transferable input moves to the worker without a copy; otherwise it is cloned and the
+      // caller keeps its tensor.
+      const { data } = input;
+      const transfer = input.transferable && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? [data.buffer as ArrayBuffer] : [];
+      this.#worker.postMessage(
+        { type: 'run', id, feeds: { [inputName]: { type: input.type, dims: input.dims, data } }, fetches: [...fetches] },
+        transfer,
+      );
     });
   }
 

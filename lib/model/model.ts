@@ -198,7 +198,8 @@ export class Model {
     } catch (err) {
       throw toDinoError(err, 'ERR_DINO_INVALID_IMAGE', stack, 'Preprocessing failed');
     }
-    return this.#toInputType(batch, [images.length, 3, size.height, size.width]);
+    const input = await this.#toInputType(batch, [images.length, 3, size.height, size.width]);
+    return { ...input, transferable: true }; // nobody else holds the batch buffer
   }
 
   /**
