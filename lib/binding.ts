@@ -1,7 +1,8 @@
 /**
  * The only module that loads the native addon. It declares exactly what the addon exports
- * (see native/addon/*.cc) and loads it through node-gyp-build: a prebuilt binary from
- * `prebuilds/<platform>-<arch>/` first, then the local build in `build/Release/`.
+ * (see native/addon/*.cc) and loads it through node-gyp-build: the local build in
+ * `build/Release/` first (a build made on this machine wins), then the prebuilt binary from
+ * `prebuilds/<platform>-<arch>/`.
  * @internal
  * @module
  */
@@ -381,7 +382,7 @@ export function native(): NativeBinding {
       'ERR_DINO_NATIVE_LOAD',
       [
         `Could not load the dinov3-trt native addon for ${process.platform}-${process.arch} (Node ${process.version}, N-API 8).`,
-        `Tried: ${join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`)} and ${join(packageRoot, 'build', 'Release')}.`,
+        `Tried: ${join(packageRoot, 'build', 'Release')} and ${join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`)}.`,
         `Reason: ${reason}`,
         'Possible solutions:',
         '- Build it from source: `npm rebuild dinov3-trt` (needs a C++17 compiler; CMake and nvcc are optional).',

@@ -67,3 +67,25 @@ export { ClusterTracker, CLUSTER_TRACKER_DEFAULTS, type ClusterReset, type Clust
 export { openFrameSource, type FrameSource, type FrameSourceOptions, type SourceFrame, type SourceInfo } from './pipeline/source';
 export { PipelineStats, type Stage, type StageTimings } from './pipeline/stats';
 export { changedShare } from './pipeline/stability';
+export type { NativeCaptureFormat, NativeCudaDevice, NativeFrameMemory, NativeFramePlane } from './binding';
+export type { GraphSummary } from './model/graph-facts';
+export type {
+  OnnxDim,
+  OnnxElemType,
+  OnnxExternalDataInfo,
+  OnnxExternalFile,
+  OnnxExternalFileStatus,
+  OnnxInitializerSummary,
+  OnnxNamedDims,
+  OnnxOpsetImport,
+  OnnxPatchEmbedding,
+  OnnxTensorInfo,
+  OnnxTypeTally,
+  TinyDinov3Config,
+  TinyDinov3Dtype,
+  TinyDinov3File,
+  TinyDinov3FixedSize,
+} from './onnx';
+export type { Profile } from './tensorrt/profile';
+export type { DecodedImage } from './image/input';
+export type { PcaPicture } from './render/pca';

@@ -83,6 +83,19 @@ describe('dinov3 CLI', () => {
     expect((await cli('extract', '--model', model, '--out', tmp)).err).toMatch(/exactly one of --image or --input-tensor/);
   });
 
+  it('demo (the main job) writes the heatmap, segmentation and PCA pictures', async () => {
+    const dir = join(tmp, 'demo');
+    const r = await cli('demo', '--out', dir, '--clusters', '3');
+    expect(r.code, r.err).toBe(0);
+    const seg = await sharp(join(dir, 'segmentation.png')).metadata();
+    expect([seg.width, seg.height]).toEqual([1280, 480]); // photo and clusters side by side
+    expect((await sharp(join(dir, 'pca.png')).metadata()).width).toBe(640);
+    expect((await sharp(join(dir, 'heatmap.png')).metadata()).width).toBeGreaterThan(640); // with the colour bar
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { generatedModel: boolean; kmeans: { k: number } };
+    expect(summary).toMatchObject({ generatedModel: true, kmeans: { k: 3 } });
+    expect((await readNpy(join(dir, 'patches.npy'))).shape).toEqual([196, 96]);
+  });
+
   it('make-test-model writes a loadable model', async () => {
     const path = join(tmp, 'made.onnx');
     const r = await cli('make-test-model', '--out', path, '--dim', '16', '--heads', '1', '--depth', '1');

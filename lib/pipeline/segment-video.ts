@@ -116,7 +116,7 @@ export function segmentVideo(
     throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `k = ${tracker.k} is larger than the number of patches (${patches} at ${size.height}x${size.width}); use at most ${patches} clusters or a larger size`);
   }
   const prefetch = integer(options.prefetch ?? 2, 'prefetch', 1, 64);
-  const maxFrames = optional(options.maxFrames, (v) => integer(v, 'maxFrames', 0));
+  const maxFrames = optional(options.maxFrames, (v) => integer(v, 'maxFrames', 1));
   const signal = signalArg(options.signal, 'signal');
   const render = options.render === false ? undefined : pca ? { pca: resolvePcaOptions((options.render ?? {}) as PcaRenderOptions) } : { seg: resolveSegmentationOptions((options.render ?? {}) as SegmentationRenderOptions) };
   const sourceOptions: FrameSourceOptions = { ...(options.tool ? { tool: options.tool } : {}), ...(maxFrames !== undefined ? { maxFrames } : {}), ...(signal ? { signal } : {}) };

@@ -44,7 +44,8 @@ export function resolvePcaOptions(o: PcaRenderOptions): ResolvedPcaOptions {
   };
 }
 
-type PcaPicture = Pick<PcaResult, 'grid' | 'components' | 'bytes'>;
+/** The parts of a {@link PcaResult} a PCA picture needs. */
+export type PcaPicture = Pick<PcaResult, 'grid' | 'components' | 'bytes'>;
 
 function checkPca(p: PcaPicture): void {
   if (!isObject(p) || !(p.bytes instanceof Uint8Array) || !isObject(p.grid)) invalid('pca', 'a PCA result { grid, components, bytes }', p);

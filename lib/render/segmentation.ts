@@ -105,26 +105,33 @@ export async function renderSegmentationResolved(base: ResolvedBase, l: LabelGri
     for (let c = 0; c < 3; c++) term[i * 3 + c] = blend ? (colours[i * 3 + c] as number) * a + 128 : (colours[i * 3 + c] as number);
   }
   const src = blend?.data;
+  // Offset into `term` of every pixel of a grid row (-1: not drawn), built once per grid row.
+  const offsets = new Int32Array(width);
+  let offsetsRow = -1;
   await forRows(height, width, (y0, y1) => {
     for (let y = y0; y < y1; y++) {
-      const rowBase = (ys[y] as number) * grid.cols;
+      const gridRow = ys[y] as number;
+      if (gridRow !== offsetsRow) {
+        offsetsRow = gridRow;
+        for (let x = 0; x < width; x++) {
+          const label = labels[gridRow * grid.cols + (xs[x] as number)] as number;
+          offsets[x] = label < 0 || label >= k || drawn[label] === 0 ? -1 : label * 3;
+        }
+      }
       let i = y * width * 3;
       for (let x = 0; x < width; x++, i += 3) {
-        const label = labels[rowBase + (xs[x] as number)] as number;
-        if (label < 0 || drawn[label] === 0) {
-          if (src) {
+        const t = offsets[x] as number;
+        if (src) {
+          if (t < 0) {
             data[i] = src[i] as number;
             data[i + 1] = src[i + 1] as number;
             data[i + 2] = src[i + 2] as number;
+          } else {
+            data[i] = ((src[i] as number) * keep + (term[t] as number)) >> 8;
+            data[i + 1] = ((src[i + 1] as number) * keep + (term[t + 1] as number)) >> 8;
+            data[i + 2] = ((src[i + 2] as number) * keep + (term[t + 2] as number)) >> 8;
           }
-          continue;
-        }
-        const t = label * 3;
-        if (src) {
-          data[i] = ((src[i] as number) * keep + (term[t] as number)) >> 8;
-          data[i + 1] = ((src[i + 1] as number) * keep + (term[t + 1] as number)) >> 8;
-          data[i + 2] = ((src[i + 2] as number) * keep + (term[t + 2] as number)) >> 8;
-        } else {
+        } else if (t >= 0) {
           data[i] = term[t] as number;
           data[i + 1] = term[t + 1] as number;
           data[i + 2] = term[t + 2] as number;

@@ -25,7 +25,7 @@ export interface BuildProgress {
   message?: string;
 }
 
-/** Options of {@link buildEngine}; defaults in {@link ENGINE_DEFAULTS}. */
+/** Options of {@link buildEngine}; every field is optional and says its default. */
 export interface BuildEngineOptions {
   /** Default 'best'. */
   precision?: Precision;
