@@ -45,7 +45,9 @@ echo '{"name":"app","version":"1.0.0","private":true}' > package.json
 for tool in g++ gcc cc c++ cmake make; do
   if PATH="$work/bin" command -v "$tool" > /dev/null 2>&1; then echo "pack-test: $tool is still on PATH"; exit 1; fi
 done
-PATH="$work/bin" npm install --no-audit --no-fund --prefer-offline "$tgz" > "$work/install.log" 2>&1 || { tail -40 "$work/install.log"; exit 1; }
+# A user's environment: none of this repository's build switches (CI exports DINOV3_FORCE_BUILD).
+PATH="$work/bin" "$(command -v env)" -u DINOV3_FORCE_BUILD -u DINOV3_CMAKE_ARGS -u DINOV3_BUILDER -u DINOV3_SKIP_NATIVE \
+  npm install --no-audit --no-fund --prefer-offline "$tgz" > "$work/install.log" 2>&1 || { tail -40 "$work/install.log"; exit 1; }
 # (npm 11 may not run dependency install scripts at all; either way no build may happen here.)
 [ ! -d node_modules/dinov3-trt/build ] || { echo "pack-test: the install built from source"; cat "$work/install.log"; exit 1; }
 
