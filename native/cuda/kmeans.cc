@@ -1,11 +1,13 @@
 // Host side of the CUDA k-means: option checks (the CPU core's rules and messages), the
-// host-drawn random numbers for seeding, and the sequence of graph replays; one device-to-host
-// copy at the end. The algorithm itself is documented in kmeans_seed.cu and kmeans_lloyd.cu.
+// host-drawn random numbers for seeding, and per run either one cooperative kernel (the
+// persistent path, kmeans_persistent.cu) or a sequence of graph replays (the graph path,
+// kmeans_seed.cu and kmeans_lloyd.cu); one device-to-host copy at the end.
 //
 // Cancellation: polled before every restart. With several restarts and a cancel flag the stream
 // is synchronised after each restart so the poll sees the flag in time (one round trip per
-// restart, never per iteration); a single run (designed to take under a millisecond for
+// restart, never per iteration); a single run (designed to take well under a millisecond for
 // 4096 x 1024, k = 8, 50 iterations on an H100) is not interrupted.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -27,6 +29,78 @@ namespace {
 
 using km::KmCall;
 using km::Plan;
+
+thread_local std::string last_path = "none";
+thread_local testing::KMeansProfile last_profile;
+
+const char* const kPhaseNames[km::kProfPhases] = {
+    "prologue (row cache, resets)", "seeding: stage trial rows", "seeding: distance pass + scans",
+    "seeding: barrier wait", "seeding: pick (potentials, sampling)", "barrier before Lloyd",
+    "stage centroids + |c|^2 + decision", "assign (nearest centroid)", "accumulate (sort, partial sums)",
+    "barrier A wait (after assign)", "decide (sizes, changed, repair)", "update (reduce partials)",
+    "barrier B wait (after update)", "final assign + inertia", "barrier before inertia total",
+    "epilogue (inertia total, best copy)"};
+
+// Turns the profile words of the plan's last persistent run into microseconds (seeded: the run
+// did the k-means++ seeding, so the per-centre snapshots are its own).
+void record_profile(Plan& plan, int k, bool seeded, cudaStream_t stream) {
+  testing::KMeansProfile out;
+  if (!km::profiling() || !plan.persistent()) {
+    last_profile = out;
+    return;
+  }
+  const std::vector<unsigned long long> w = plan.download_profile(stream);
+  const int grid = plan.buffers().grid;
+  if (w.size() < static_cast<size_t>(km::prof_words(grid)) || w[4] != static_cast<unsigned long long>(grid)) {
+    last_profile = out;
+    return;
+  }
+  const double ns = static_cast<double>(w[1] - w[0]);
+  const double cycles = static_cast<double>(w[3] - w[2]);
+  out.valid = cycles > 0;
+  out.ns_per_cycle = cycles > 0 ? ns / cycles : 0.0;
+  out.kernel_us = ns / 1000.0;
+  out.grid = grid;
+  out.iterations = static_cast<int>(w[5]);
+  out.staged = (w[6] & 1) != 0;
+  out.cached = (w[6] & 2) != 0;
+  out.tiles_per_block = static_cast<int>(w[7]);
+  out.k = k;
+  const double us = out.ns_per_cycle / 1000.0;
+  const int phases = km::kProfPhases;
+  out.phases.assign(kPhaseNames, kPhaseNames + phases);
+  out.block0_us.assign(phases, 0.0);
+  out.mean_us.assign(phases, 0.0);
+  out.max_us.assign(phases, 0.0);
+  for (int b = 0; b < grid; ++b) {
+    for (int p = 0; p < phases; ++p) {
+      const double v = static_cast<double>(w[km::kProfHeader + static_cast<size_t>(b) * phases + p]) * us;
+      if (b == 0) out.block0_us[p] = v;
+      out.mean_us[p] += v / grid;
+      out.max_us[p] = std::max(out.max_us[p], v);
+    }
+  }
+  // Snapshots are running totals; slot 0 is taken just before the seeding loop / the first
+  // Lloyd iteration, slot i + 1 after centre / iteration i.
+  auto deltas = [&](size_t base, int count) {
+    std::vector<std::vector<double>> rows;
+    for (int i = 1; i <= count; ++i) {
+      std::vector<double> row(phases);
+      for (int p = 0; p < phases; ++p) {
+        const unsigned long long now = w[base + static_cast<size_t>(i) * phases + p];
+        const unsigned long long before = w[base + static_cast<size_t>(i - 1) * phases + p];
+        row[p] = static_cast<double>(now - before) * us;
+      }
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  };
+  const size_t centre_base = km::kProfHeader + static_cast<size_t>(grid) * phases;
+  const size_t iteration_base = centre_base + static_cast<size_t>(km::kProfCentres) * phases;
+  out.centre_us = deltas(centre_base, seeded && k > 1 ? std::min(k, km::kProfCentres - 1) : 0);
+  out.iteration_us = deltas(iteration_base, std::min(out.iterations, km::kProfIterations - 1));
+  last_profile = std::move(out);
+}
 
 void check_options(int64_t rows, const KMeansOptions& o) {
   require(o.k >= 1, codes::kInvalidArgument, "k must be at least 1, got " + std::to_string(o.k));
@@ -94,6 +168,10 @@ km::PlanKey key_for(const DeviceMatrix& x, int k, int max_iterations) {
   key.k = k;
   key.iterations_per_graph = km::iterations_per_graph(max_iterations);
   key.dense = km::dense_accumulation(x.rows, x.dim, k);
+  // Forcing the atomic accumulation (testing) means the graph path, which alone has it.
+  key.persistent = !km::atomic_forced() && km::forced_path() != 1 && !km::persistent_refused(key.device);
+  key.cache = km::forced_path() != 2;
+  key.stage = km::forced_path() != 3;
   return key;
 }
 
@@ -122,59 +200,75 @@ void fill_call(KmCall& call, const DeviceMatrix& x, const KMeansOptions& o, cons
                                     std::to_string(row) + ", column " + std::to_string(col));
 }
 
-}  // namespace
+// Thrown when the driver refuses the persistent kernel's cooperative launch (nothing of that run
+// was queued); the call is then redone on the graph path.
+struct PersistentRefused {};
 
-KMeansResult kmeans(const DeviceMatrix& x, const KMeansOptions& options, Stream stream,
-                    const std::atomic<bool>* cancel) {
-  check_matrix(x, "features");
-  check_options(x.rows, options);
-  require_device();
+void launch_persistent_or_throw(Plan& plan, int run, int mode, cudaStream_t stream) {
+  if (!plan.launch_persistent(run, mode, stream)) throw PersistentRefused{};
+}
+
+// Runs `attempt` and, if the persistent launch was refused, marks the device and runs it again
+// (the plan key then selects the graph path).
+template <typename F>
+auto with_fallback(F&& attempt) -> decltype(attempt()) {
+  try {
+    return attempt();
+  } catch (const PersistentRefused&) {
+    km::mark_persistent_refused(current_device());
+  }
+  return attempt();
+}
+
+KMeansResult kmeans_attempt(const DeviceMatrix& x, const KMeansOptions& options, Stream stream,
+                            const std::atomic<bool>* cancel) {
   const auto s = static_cast<cudaStream_t>(stream);
   const int k = options.k;
   const size_t centroid_values = static_cast<size_t>(k) * x.dim;
   const bool warm = options.initial_centroids != nullptr;
-  if (warm) {
-    for (size_t i = 0; i < centroid_values; ++i)
-      require(std::isfinite(options.initial_centroids[i]), codes::kInvalidFeatures,
-              "initial centroids contain NaN or Inf");
-  }
   if (cancelled(cancel)) fail(codes::kAborted, "k-means was cancelled");
 
   PlanLease plan(key_for(x, k, options.max_iterations), s);
+  last_path = plan->path_name();
   const int runs = warm ? 1 : options.restarts;  // a warm start is one run, as on the CPU
   const int per_run = 1 + (k - 1) * trials_for(k);
-  std::vector<double> uniforms(warm ? 0 : static_cast<size_t>(runs) * per_run);
-  for (int run = 0; run < static_cast<int>(uniforms.size() / per_run); ++run)
-    draw_uniforms(restart_seed(options.seed, run), k, uniforms.data() + static_cast<size_t>(run) * per_run);
-  const double* device_uniforms = warm ? nullptr : plan->device_uniforms(uniforms.size());
-  fill_call(*plan->host_call(), x, options, device_uniforms);
+  const size_t n_uniforms = warm ? 0 : static_cast<size_t>(runs) * per_run;
+  if (!warm) {
+    double* uniforms = plan->host_uniforms(n_uniforms);  // pinned: the upload below is asynchronous
+    for (int run = 0; run < runs; ++run)
+      draw_uniforms(restart_seed(options.seed, run), k, uniforms + static_cast<size_t>(run) * per_run);
+  }
+  fill_call(*plan->host_call(), x, options, warm ? nullptr : plan->device_uniforms());
   const km::KmBuffers& b = plan->buffers();
 
   plan.queued(true);
   plan->upload_call(s);
-  // Pageable sources: cudaMemcpyAsync has staged them before it returns.
   if (warm) {
+    // Pageable source: cudaMemcpyAsync has staged it before it returns.
     check_cuda(cudaMemcpyAsync(b.centroids, options.initial_centroids, centroid_values * sizeof(float),
                                cudaMemcpyHostToDevice, s),
                "initial centroids upload");
   } else {
-    check_cuda(cudaMemcpyAsync(const_cast<double*>(device_uniforms), uniforms.data(), uniforms.size() * sizeof(double),
-                               cudaMemcpyHostToDevice, s),
-               "k-means random numbers upload");
+    plan->upload_uniforms(n_uniforms, s);
   }
-  km::enqueue_call_prep(b, x, plan->stats(), plan->stats_chunks(), s);
+  km::enqueue_call_prep(b, x, plan->stats(), plan->stats_chunks(), options.tolerance > 0, s);
   const int graphs_per_run = (options.max_iterations + plan->key().iterations_per_graph - 1) /
                              plan->key().iterations_per_graph;
   for (int run = 0; run < runs; ++run) {
     if (cancelled(cancel)) fail(codes::kAborted, "k-means was cancelled");
-    if (!warm) plan->launch_seeding(s);
-    plan->launch_run_start(s);
-    for (int g = 0; g < graphs_per_run; ++g) plan->launch_iterations(s);
-    plan->launch_run_finish(s);
+    if (plan->persistent()) {
+      launch_persistent_or_throw(*plan, run, warm ? km::kPersistWarm : km::kPersistSeeded, s);
+    } else {
+      if (!warm) plan->launch_seeding(s);
+      plan->launch_run_start(s);
+      for (int g = 0; g < graphs_per_run; ++g) plan->launch_iterations(s);
+      plan->launch_run_finish(s);
+    }
     if (cancel != nullptr && run + 1 < runs) check_cuda(cudaStreamSynchronize(s), "k-means synchronise");
   }
   plan->download_result(s);
   plan.queued(false);
+  record_profile(*plan, k, !warm, s);
 
   const km::KmResultHeader& header = plan->result_header();
   if (header.bad_index != ~0ull) fail_non_finite(x, header.bad_index, s);
@@ -185,6 +279,22 @@ KMeansResult kmeans(const DeviceMatrix& x, const KMeansOptions& options, Stream 
   result.iterations = header.iterations;
   result.converged = header.converged != 0;
   return result;
+}
+
+}  // namespace
+
+KMeansResult kmeans(const DeviceMatrix& x, const KMeansOptions& options, Stream stream,
+                    const std::atomic<bool>* cancel) {
+  check_matrix(x, "features");
+  check_options(x.rows, options);
+  require_device();
+  const size_t centroid_values = static_cast<size_t>(options.k) * x.dim;
+  if (options.initial_centroids != nullptr) {
+    for (size_t i = 0; i < centroid_values; ++i)
+      require(std::isfinite(options.initial_centroids[i]), codes::kInvalidFeatures,
+              "initial centroids contain NaN or Inf");
+  }
+  return with_fallback([&] { return kmeans_attempt(x, options, stream, cancel); });
 }
 
 double assign_nearest(const DeviceMatrix& x, const float* host_centroids, int k, int32_t* device_labels,
@@ -235,35 +345,69 @@ double assign_nearest(const DeviceMatrix& x, const float* host_centroids, int k,
 
 namespace testing {
 
+namespace {
+
+std::vector<float> kmeans_plus_plus_attempt(const DeviceMatrix& x, const KMeansOptions& o, uint64_t seed,
+                                            Stream stream) {
+  const int k = o.k;
+  const auto s = static_cast<cudaStream_t>(stream);
+  PlanLease plan(key_for(x, k, o.max_iterations), s);
+  last_path = plan->path_name();
+  const size_t n_uniforms = 1 + static_cast<size_t>(k - 1) * trials_for(k);
+  draw_uniforms(seed, k, plan->host_uniforms(n_uniforms));
+  fill_call(*plan->host_call(), x, o, plan->device_uniforms());
+  const km::KmBuffers& b = plan->buffers();
+  plan.queued(true);
+  plan->upload_call(s);
+  plan->upload_uniforms(n_uniforms, s);
+  km::enqueue_call_prep(b, x, plan->stats(), plan->stats_chunks(), false, s);  // run = 0; no Lloyd
+  if (plan->persistent()) {
+    launch_persistent_or_throw(*plan, 0, km::kPersistSeedOnly, s);
+  } else {
+    plan->launch_seeding(s);
+  }
+  std::vector<float> centroids(static_cast<size_t>(k) * x.dim);
+  check_cuda(cudaMemcpyAsync(centroids.data(), b.centroids, centroids.size() * sizeof(float), cudaMemcpyDeviceToHost, s),
+             "seeding download");
+  check_cuda(cudaStreamSynchronize(s), "seeding synchronise");
+  plan.queued(false);
+  record_profile(*plan, k, true, s);
+  return centroids;
+}
+
+}  // namespace
+
 std::vector<float> kmeans_plus_plus(const DeviceMatrix& x, int k, uint64_t seed, Stream stream) {
   check_matrix(x, "features");
   KMeansOptions o;
   o.k = k;
   check_options(x.rows, o);
   require_device();
-  const auto s = static_cast<cudaStream_t>(stream);
-  PlanLease plan(key_for(x, k, o.max_iterations), s);
-  std::vector<double> uniforms(1 + static_cast<size_t>(k - 1) * trials_for(k));
-  draw_uniforms(seed, k, uniforms.data());
-  const double* device_uniforms = plan->device_uniforms(uniforms.size());
-  fill_call(*plan->host_call(), x, o, device_uniforms);
-  const km::KmBuffers& b = plan->buffers();
-  plan.queued(true);
-  plan->upload_call(s);
-  check_cuda(cudaMemcpyAsync(const_cast<double*>(device_uniforms), uniforms.data(), uniforms.size() * sizeof(double),
-                             cudaMemcpyHostToDevice, s),
-             "k-means random numbers upload");
-  km::enqueue_call_prep(b, x, plan->stats(), plan->stats_chunks(), s);  // run = 0
-  plan->launch_seeding(s);
-  std::vector<float> centroids(static_cast<size_t>(k) * x.dim);
-  check_cuda(cudaMemcpyAsync(centroids.data(), b.centroids, centroids.size() * sizeof(float), cudaMemcpyDeviceToHost, s),
-             "seeding download");
-  check_cuda(cudaStreamSynchronize(s), "seeding synchronise");
-  plan.queued(false);
-  return centroids;
+  return with_fallback([&] { return kmeans_plus_plus_attempt(x, o, seed, stream); });
 }
 
 void force_kmeans_atomic_mode(bool on) { km::set_force_atomic(on); }
+
+void force_kmeans_path(KMeansPath path) { km::set_forced_path(static_cast<int>(path)); }
+
+std::string last_kmeans_path() { return last_path; }
+
+void set_kmeans_profiling(bool on) { km::set_profiling(on); }
+
+KMeansProfile last_kmeans_profile() { return last_profile; }
+
+KMeansDeviceSupport kmeans_device_support() {
+  KMeansDeviceSupport out;
+  const int device = current_device();
+  int coop = 0;
+  check_cuda(cudaDeviceGetAttribute(&coop, cudaDevAttrCooperativeLaunch, device), "cudaDeviceGetAttribute");
+  check_cuda(cudaDeviceGetAttribute(&out.multiprocessors, cudaDevAttrMultiProcessorCount, device),
+             "cudaDeviceGetAttribute");
+  check_cuda(cudaDeviceGetAttribute(&out.shared_per_block_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
+             "cudaDeviceGetAttribute");
+  out.cooperative_launch = coop != 0;
+  return out;
+}
 
 }  // namespace testing
 }  // namespace dinov3::cuda

@@ -1,4 +1,6 @@
-// Lloyd iterations on the device: two kernels per iteration, no host round trip.
+// Lloyd iterations of the graph path: two kernels per iteration, no host round trip. This is
+// the fallback for devices without cooperative launches and for shapes the persistent kernel
+// (kmeans_persistent.cu, the default where available) does not take.
 //
 // assign (grid of 32-row tiles, 8 warps, 4 rows per warp)
 //   E-step: d(x, c) = |x|^2 - 2 x.c + |c|^2 (fp32, as the CPU), rows read once, four rows per
@@ -304,6 +306,15 @@ __global__ void __launch_bounds__(kUpdateThreads) update_kernel(KmBuffers b, int
   __syncthreads();
   if (!is_last) return;
   __threadfence();
+  // Thread 0's inputs of the decision below, loaded now so their latency overlaps the reductions.
+  int stop = 0, max_iterations = 0, it = 0;
+  double tol_abs = 0.0;
+  if (threadIdx.x == 0) {
+    stop = b.call->stop_at_convergence;
+    max_iterations = b.call->max_iterations;
+    it = st->it;
+    tol_abs = st->tol_abs;
+  }
   double local = 0.0;
   for (int i = threadIdx.x; i < static_cast<int>(gridDim.x); i += kUpdateThreads) local += __ldcg(b.shift_part + i);
   const double total_shift = dev::block_sum(local, shift_scratch);
@@ -314,13 +325,12 @@ __global__ void __launch_bounds__(kUpdateThreads) update_kernel(KmBuffers b, int
     b.counts[cc] = 0;  // ready for the next assignment
   }
   if (threadIdx.x == 0) {
-    const int stop = b.call->stop_at_convergence;
-    if (total_shift <= st->tol_abs) {
+    if (total_shift <= tol_abs) {
       st->converged = 1;
       if (stop) st->done = 1;
     }
-    st->it += 1;
-    if (st->it >= b.call->max_iterations) st->done = 1;
+    st->it = it + 1;
+    if (it + 1 >= max_iterations) st->done = 1;
     st->changed = 0;
     st->n_moves = 0;
     st->update_ticket = 0;

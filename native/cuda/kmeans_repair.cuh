@@ -17,21 +17,34 @@ __device__ __forceinline__ bool farther(float da, int64_t ia, float db, int64_t 
   return da > db || (da == db && ia < ib);
 }
 
-// The CPU's update_centroids empty-cluster step, run by the last assign block (block-wide).
-// Rare: most iterations leave it after checking the counts.
+// The CPU's update_centroids empty-cluster step, run by one block of kAssignThreads threads (the
+// last assign block of the graph path, block 0 of the persistent kernel) with b.counts complete.
+// Rare: most iterations leave it after checking the counts, which all threads do at once (the
+// empty clusters are listed in cluster order with warp ballots).
 __device__ inline void repair_empty_clusters(const KmBuffers& b) {
-  __shared__ int n_empty;
+  constexpr int kWarps = kAssignThreads / 32;
+  __shared__ int warp_empty[kWarps];
   __shared__ float red_d[kAssignThreads];
   __shared__ int64_t red_i[kAssignThreads];
   const int k = b.k;
   const int64_t n = b.rows;
-  if (threadIdx.x == 0) {
-    int e = 0;
-    for (int c = 0; c < k; ++c)
-      if (__ldcg(b.counts + c) == 0) b.empty_list[e++] = c;
-    n_empty = e;
+  const int lane = static_cast<int>(threadIdx.x) & 31, warp = static_cast<int>(threadIdx.x) >> 5;
+  int n_empty = 0;  // the same in every thread
+  for (int c0 = 0; c0 < k; c0 += kAssignThreads) {
+    const int c = c0 + static_cast<int>(threadIdx.x);
+    const bool empty = c < k && __ldcg(b.counts + c) == 0;
+    const unsigned mask = __ballot_sync(0xffffffffu, empty);
+    if (lane == 0) warp_empty[warp] = __popc(mask);
+    __syncthreads();
+    int at = n_empty, round = 0;
+    for (int w = 0; w < kWarps; ++w) {
+      if (w < warp) at += warp_empty[w];
+      round += warp_empty[w];
+    }
+    if (empty) b.empty_list[at + __popc(mask & ((1u << lane) - 1u))] = c;
+    n_empty += round;
+    __syncthreads();  // warp_empty is rewritten by the next round; empty_list is complete
   }
-  __syncthreads();
   const int n_move = static_cast<int>(n_empty < n ? n_empty : n);
   if (n_move == 0) return;
   // The n_move farthest rows, in order: each round takes the best key strictly after the last.

@@ -26,13 +26,16 @@ __global__ void reset_call_kernel(KmBuffers b) {
   b.state->run = 0;
 }
 
-// tol_abs = tolerance * mean over features of the per-feature variance (m2 / rows).
+// tol_abs = tolerance * mean over features of the per-feature variance (m2 / rows); 0 without m2
+// (tolerance 0: the statistics are not computed).
 __global__ void __launch_bounds__(kReduceThreads) tolerance_kernel(KmBuffers b, const double* m2) {
   __shared__ double scratch[33];
   double local = 0;
-  for (int64_t d = threadIdx.x; d < b.dim; d += kReduceThreads) local += m2[d] / static_cast<double>(b.rows);
+  if (m2 != nullptr)
+    for (int64_t d = threadIdx.x; d < b.dim; d += kReduceThreads) local += m2[d] / static_cast<double>(b.rows);
   const double total = dev::block_sum(local, scratch);
-  if (threadIdx.x == 0) b.state->tol_abs = b.call->tolerance * (total / static_cast<double>(b.dim));
+  if (threadIdx.x == 0)
+    b.state->tol_abs = m2 != nullptr ? b.call->tolerance * (total / static_cast<double>(b.dim)) : 0.0;
 }
 
 __global__ void __launch_bounds__(kThreads) run_start_kernel(KmBuffers b) {
@@ -123,13 +126,17 @@ unsigned blocks_for(int64_t n, int threads) { return static_cast<unsigned>((n + 
 
 }  // namespace
 
-void enqueue_call_prep(const KmBuffers& b, const DeviceMatrix& x, double* stats, int chunks, cudaStream_t stream) {
+void enqueue_call_prep(const KmBuffers& b, const DeviceMatrix& x, double* stats, int chunks, bool tolerance,
+                       cudaStream_t stream) {
   reset_call_kernel<<<1, 1, 0, stream>>>(b);
   check_launch("k-means reset kernel");
   enqueue_row_scan(x, b.row_sq, &b.header->bad_index, stream);
-  double* mean = stats + 2 * static_cast<int64_t>(chunks) * x.dim;
-  double* m2 = mean + x.dim;
-  enqueue_column_stats(x, stats, chunks, mean, m2, stream);
+  double* m2 = nullptr;
+  if (tolerance) {
+    double* mean = stats + 2 * static_cast<int64_t>(chunks) * x.dim;
+    m2 = mean + x.dim;
+    enqueue_column_stats(x, stats, chunks, mean, m2, stream);
+  }
   tolerance_kernel<<<1, kReduceThreads, 0, stream>>>(b, m2);
   check_launch("k-means tolerance kernel");
 }

@@ -1,6 +1,8 @@
-// k-means++ seeding on the device, choosing exactly the centres the CPU core's kmeans_plus_plus
-// chooses for the same seed: the host draws the run's uniform numbers up front (same Rng, same
-// order) and these kernels make the data-dependent choices, so seeding needs no host round trip.
+// k-means++ seeding on the device (graph path; the persistent kernel in kmeans_persistent.cu makes
+// the same choices with one grid barrier per centre), choosing exactly the centres the CPU core's
+// kmeans_plus_plus chooses for the same seed: the host draws the run's uniform numbers up front
+// (same Rng, same order) and these kernels make the data-dependent choices, so seeding needs no
+// host round trip.
 //
 // Per centre c:
 //   pick    (1 block)   prefix sums of the current closest-centre distances and, for each of the

@@ -22,9 +22,12 @@
 #include "cuda_api.h"
 #include "half.h"
 #include "kmeans.h"
+#include "kmeans_device.h"
+#include "kmeans_internal.h"
 #include "test_data.h"
 
 namespace cu = dinov3::cuda;
+namespace km = dinov3::cuda::km;
 
 namespace {
 
@@ -92,6 +95,74 @@ T* upload(const std::vector<T>& host, std::vector<cu::DeviceBuffer>& keep) {
   keep.emplace_back(host.size() * sizeof(T));
   cu::copy_to_device(keep.back().data(), host.data(), host.size() * sizeof(T), nullptr);
   return static_cast<T*>(keep.back().data());
+}
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+// Markdown tables of a persistent k-means profile (dinov3::cuda::testing::last_kmeans_profile).
+std::string profile_table(const cu::testing::KMeansProfile& p, const std::string& what, const std::string& note) {
+  std::string out = "\n### k-means phase profile: " + what + "\n\n";
+  if (!p.valid) return out + "no profile (not the persistent kernel, or profiling unavailable); " + note + "\n";
+  out += "grid " + std::to_string(p.grid) + " blocks x " + std::to_string(p.tiles_per_block) + " tile(s) of 32 rows, rows " +
+         (p.cached ? "in shared memory" : "from global memory") + ", centroids / trial rows " +
+         (p.staged ? "staged in shared memory" : "from global memory") + "; kernel " + fmt("%.1f", p.kernel_us) +
+         " us (block 0, globaltimer), SM clock " + fmt("%.3f", p.ns_per_cycle > 0 ? 1.0 / p.ns_per_cycle : 0.0) +
+         " GHz; " + note + "\n\n";
+  const int iters = p.iterations, centres = static_cast<int>(p.centre_us.size());
+  out += "| phase | block 0 us | mean over blocks us | max over blocks us | block 0 per iteration / centre us |\n";
+  out += "|---|---|---|---|---|\n";
+  double total = 0;
+  for (size_t i = 0; i < p.phases.size(); ++i) {
+    const int ph = static_cast<int>(i);
+    const bool seeding = ph >= km::kPfSeedStage && ph <= km::kPfSeedPick;
+    const bool lloyd = ph >= km::kPfStage && ph <= km::kPfWaitB;
+    std::string per = "";
+    if (seeding && centres > 0) per = fmt("%.2f", p.block0_us[i] / centres) + " per centre";
+    if (lloyd && iters > 0) per = fmt("%.2f", p.block0_us[i] / iters) + " per iteration";
+    out += "| " + p.phases[i] + " | " + fmt("%.1f", p.block0_us[i]) + " | " + fmt("%.1f", p.mean_us[i]) + " | " +
+           fmt("%.1f", p.max_us[i]) + " | " + per + " |\n";
+    total += p.block0_us[i];
+  }
+  out += "| **total** | " + fmt("%.1f", total) + " | | | |\n";
+  // Seeding per centre (block 0): stage, distances, barrier, pick.
+  if (centres > 0) {
+    out += "\nk-means++ per centre (block 0, us): stage / distances / barrier / pick / total\n\n| centre | stage | "
+           "distances | barrier | pick | total |\n|---|---|---|---|---|---|\n";
+    for (int c = 0; c < centres; ++c) {
+      const auto& r = p.centre_us[c];
+      const double stage = r[km::kPfSeedStage], dist = r[km::kPfSeedDist], wait = r[km::kPfSeedWait],
+                   pick = r[km::kPfSeedPick];
+      out += "| " + std::to_string(c) + " | " + fmt("%.2f", stage) + " | " + fmt("%.2f", dist) + " | " +
+             fmt("%.2f", wait) + " | " + fmt("%.2f", pick) + " | " + fmt("%.2f", stage + dist + wait + pick) + " |\n";
+    }
+  }
+  // Lloyd iterations (block 0): mean / min / max of each phase over the recorded iterations.
+  if (!p.iteration_us.empty()) {
+    out += "\nLloyd iterations (block 0, us over " + std::to_string(p.iteration_us.size()) +
+           " iterations): mean / min / max\n\n| phase | mean | min | max |\n|---|---|---|---|\n";
+    std::vector<double> totals;
+    for (const auto& r : p.iteration_us) {
+      double t = 0;
+      for (double v : r) t += v;
+      totals.push_back(t);
+    }
+    auto stats_row = [&](const std::string& name, const std::vector<double>& v) {
+      double mean = 0, lo = 1e300, hi = 0;
+      for (double x : v) mean += x / static_cast<double>(v.size()), lo = std::min(lo, x), hi = std::max(hi, x);
+      out += "| " + name + " | " + fmt("%.2f", mean) + " | " + fmt("%.2f", lo) + " | " + fmt("%.2f", hi) + " |\n";
+    };
+    for (size_t i = km::kPfStage; i <= static_cast<size_t>(km::kPfWaitB) && i < p.phases.size(); ++i) {
+      std::vector<double> v;
+      for (const auto& r : p.iteration_us) v.push_back(r[i]);
+      stats_row(p.phases[i], v);
+    }
+    stats_row("**iteration total**", totals);
+  }
+  return out;
 }
 
 }  // namespace
@@ -210,7 +281,8 @@ int main(int argc, char** argv) {
         iterations * m.rows * m.dim * esize,
         "k-means++ seeding + exactly " + std::to_string(ran) + " iterations; wall " +
             std::to_string(static_cast<int>(fixed.wall_median_us)) + " us; floor = one read of X per iteration" +
-            (k == 8 && m.rows == 4096 ? "; target <= 1000 us (stretch 300)" : ""));
+            (k == 8 && m.rows == 4096 ? "; target <= 1000 us (stretch 300)" : "") + "; path: " +
+            cu::testing::last_kmeans_path());
     dinov3::KMeansOptions d;
     d.k = k;
     d.max_iterations = iterations;
@@ -220,10 +292,42 @@ int main(int argc, char** argv) {
         std::to_string(ran) + " iterations ran");
   };
   kmeans_rows(x32, 8, 50, "4096x1024");
+  // Where the time of the persistent kernel goes: one extra, profiled run of a shape (after its
+  // timed runs, so the timings above are unaffected); the tables are printed after the main table.
+  std::vector<std::string> profile_tables;
+  auto profile_run = [&](const cu::DeviceMatrix& m, int k, int iterations, const std::string& what) {
+    dinov3::KMeansOptions o;
+    o.k = k;
+    o.max_iterations = iterations;
+    o.tolerance = 0;
+    o.stop_at_convergence = false;
+    cu::testing::set_kmeans_profiling(true);
+    cu::kmeans(m, o, s);
+    const auto prof = cu::testing::last_kmeans_profile();
+    cu::testing::set_kmeans_profiling(false);
+    profile_tables.push_back(profile_table(prof, what, "path: " + cu::testing::last_kmeans_path()));
+  };
+  profile_run(x32, 8, 50, "4096x1024 fp32, k=8, exactly 50 iterations");
   kmeans_rows(xh, 8, 50, "4096x1024");
   const auto small = testdata::uniform(784 * 768, 44);
   const cu::DeviceMatrix s32{upload(small, keep), cu::DType::kFloat32, 784, 768, 768};
   kmeans_rows(s32, 3, 50, "784x768");
+  profile_run(s32, 3, 50, "784x768 fp32, k=3, exactly 50 iterations");
+  // The other implementations on the main shape, for comparison (not the default on this device
+  // when the path above says "persistent").
+  cu::testing::force_kmeans_path(cu::testing::KMeansPath::kPersistentUncached);
+  kmeans_rows(x32, 8, 50, "4096x1024 (forced: persistent, rows from global memory)");
+  cu::testing::force_kmeans_path(cu::testing::KMeansPath::kPersistentUnstaged);
+  kmeans_rows(x32, 8, 50, "4096x1024 (forced: persistent, centroids / trial rows from global memory)");
+  cu::testing::force_kmeans_path(cu::testing::KMeansPath::kGraphs);
+  kmeans_rows(x32, 8, 50, "4096x1024 (forced: graph path)");
+  cu::testing::force_kmeans_path(cu::testing::KMeansPath::kAuto);
+  {  // seeding alone (k-means++ for k = 8: 1 + 7 x 4 distance passes), through the testing hook
+    const Timing seed = time_it(s, [&] { cu::testing::kmeans_plus_plus(x32, 8, 7, s); });
+    row("k-means++ seeding fp32", "4096x1024, k=8", seed, 29.0 * rows * dim * 4,
+        "includes the per-call preparation (|x|^2, column statistics) and the centroid download; path: " +
+            cu::testing::last_kmeans_path());
+  }
   {
     dinov3::KMeansOptions o;
     o.k = 8;
@@ -249,6 +353,9 @@ int main(int argc, char** argv) {
     row(std::string("PCA ") + (esize == 2 ? "fp16" : "fp32"), "4096x1024, 3 components, 40 iterations", tm,
         2.0 * po.iterations * rows * dim * esize, "floor = two reads of X per subspace iteration");
   }
+  // After the main table (which it would split): where the persistent k-means spends its time.
+  for (const std::string& t : profile_tables) std::fputs(t.c_str(), stdout);
+  std::fflush(stdout);
   cudaStreamDestroy(s);
   return 0;
 }
