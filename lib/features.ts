@@ -245,6 +245,10 @@ export class Features {
     this.dispose();
   }
 
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.dispose();
+  }
+
   /** @internal The live token store (throws ERR_DINO_DISPOSED after dispose). */
   get store(): TokenStore {
     return this.#live();

@@ -30,6 +30,7 @@ export {
 } from './analysis/types';
 export { capabilities, type Capabilities, type ComponentStatus } from './capabilities';
 export { DinoError, ERROR_CODES, isDinoError, type ErrorCode } from './errors';
+export type { DeviceImage, DevicePixelFormat } from './image/device-image';
 export { decodeImage, type DecodeOptions, type ImageInput, type PixelFormat, type RawImage } from './image/input';
 export { DEFAULTS, IMAGENET_MEAN, IMAGENET_STD, type BackendChoice, type ExtractOptions, type LoadOptions } from './options';
 export { parseSize, type Size, type SizeLike } from './util/size';

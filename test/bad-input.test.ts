@@ -107,6 +107,12 @@ describe.skipIf(!hasConformance)('bad images and sizes on a loaded model', () =>
     expect(await codeOf(model.extractTensor(new Float32Array(10), [1, 4, 224, 224]))).toBe('ERR_DINO_INVALID_ARGUMENT');
   });
 
+  it('device images without CUDA: a clear error', async () => {
+    const err = await rejected(model.extractDevice({ devicePointer: 0x7f0000000000n, width: 64, height: 64, pitch: 256, format: 'rgba' }));
+    expect(err.code).toBe('ERR_DINO_CUDA_UNAVAILABLE');
+    expect((await rejected(model.extractDevice({ devicePointer: 1n, width: 64, height: 64, pitch: 10, format: 'rgba' }))).code).toBe('ERR_DINO_INVALID_ARGUMENT');
+  });
+
   it('keeps working after all of that', async () => {
     const f = await model.extract(conformanceImage(cases[0]!));
     expect(f.grid).toEqual({ rows: 14, cols: 14 });

@@ -12,6 +12,7 @@ import { createBackend } from '../backends/select';
 import type { EngineInfo } from '../tensorrt/build-engine';
 import { checkInProfile } from '../tensorrt/profile';
 import { Features, type FeatureTimings } from '../features';
+import { checkDeviceImage, type CheckedDeviceImage, type DeviceImage } from '../image/device-image';
 import { decodeImage, nativeFormat, type DecodedImage, type ImageInput } from '../image/input';
 import { DEFAULTS, IMAGENET_MEAN, IMAGENET_STD, type ExtractOptions, type LoadOptions } from '../options';
 import { Limiter } from '../util/limiter';
@@ -141,6 +142,41 @@ export class Model {
     });
   }
 
+  /**
+   * Extracts features of images already in CUDA memory (your own CUDA buffers, GStreamer CUDA
+   * memory, Jetson NVMM camera frames via `frame.toDeviceImage()`): the CUDA preprocessing kernel
+   * reads them in place. With TensorRT the whole path stays on the GPU; with ONNX Runtime the
+   * preprocessed tensor is copied to the host once.
+   * @throws DinoError ERR_DINO_CUDA_UNAVAILABLE without a CUDA device
+   */
+  extractDevice(image: DeviceImage, options?: Pick<ExtractOptions, 'size' | 'signal'>): Promise<Features>;
+  extractDevice(images: readonly DeviceImage[], options?: Pick<ExtractOptions, 'size' | 'signal'>): Promise<Features[]>;
+  async extractDevice(images: DeviceImage | readonly DeviceImage[], options: Pick<ExtractOptions, 'size' | 'signal'> = {}): Promise<Features | Features[]> {
+    const many = Array.isArray(images);
+    const list = ((many ? images : [images]) as readonly DeviceImage[]).map(checkDeviceImage);
+    if (list.length === 0) invalid('images', 'at least one image', images);
+    const result = await this.#track(async () => {
+      const start = now();
+      const size = this.#sizeFor(options.size, list.length);
+      const signal = signalArg(options.signal, 'signal');
+      throwIfAborted(signal, 'extractDevice');
+      const prepStart = now();
+      let input = await this.#preprocessOnDevice(list, size);
+      if (this.#backend.name !== 'tensorrt' && input.location === 'cuda') {
+        const device = input.tensor;
+        try {
+          const data = (await device.download()) as Float32Array | Uint16Array;
+          input = { location: 'cpu', type: input.type, dims: input.dims, data, transferable: true };
+        } finally {
+          device.dispose();
+        }
+      }
+      const preprocessMs = now() - prepStart;
+      return this.#infer(input, size, list.map((d) => ({ height: d.height, width: d.width })), signal, { decodeMs: 0, preprocessMs, start });
+    });
+    return many ? result : (result[0] as Features);
+  }
+
   /** Waits for calls in flight, then releases the backend. Later calls throw ERR_DINO_DISPOSED. */
   async dispose(): Promise<void> {
     if (this.#disposed) return;
@@ -206,21 +242,31 @@ export class Model {
    * TensorRT: upload each image's 8-bit pixels once and let the CUDA preprocessing kernel (the
    * same PIL-exact arithmetic as the CPU) write the engine's input tensor in place.
    */
-  async #preprocessOnDevice(images: readonly DecodedImage[], size: Size): Promise<BackendTensor> {
+  async #preprocessOnDevice(images: readonly (DecodedImage | CheckedDeviceImage)[], size: Size): Promise<BackendTensor> {
     const b = native();
     const type = this.#contract.inputType;
     const plane = 3 * size.height * size.width;
     const dims = [images.length, 3, size.height, size.width];
     const stack = new Error();
-    const input = b.DeviceTensor.allocate(dims, type);
+    let input;
+    try {
+      input = b.DeviceTensor.allocate(dims, type);
+    } catch (err) {
+      throw toDinoError(err, 'ERR_DINO_CUDA', stack, 'GPU preprocessing failed');
+    }
     try {
       await Promise.all(
         images.map(async (img, i) => {
-          const pixels = b.DeviceTensor.allocate([img.rowBytes * img.height], 'uint8');
+          // Device images are read where they are; host pixels are uploaded once.
+          const onDevice = 'devicePointer' in img;
+          const bytes = onDevice ? img.bytes : img.rowBytes * img.height;
+          const pixels = onDevice ? b.DeviceTensor.fromPointer(img.devicePointer, [bytes], 'uint8') : b.DeviceTensor.allocate([bytes], 'uint8');
           try {
-            await pixels.upload(img.data.subarray(0, img.rowBytes * img.height));
+            if (!onDevice) await pixels.upload(img.data.subarray(0, bytes));
             await b.cudaPreprocess(
-              { tensor: pixels, width: img.width, height: img.height, pitch: img.rowBytes, format: nativeFormat(img.format) },
+              onDevice
+                ? { tensor: pixels, width: img.width, height: img.height, pitch: img.pitch, format: img.nativeFormat, ...(img.uvOffset === undefined ? {} : { uvOffset: img.uvOffset }), ...(img.uvPitch === undefined ? {} : { uvPitch: img.uvPitch }), fullRange: img.fullRange ?? false }
+                : { tensor: pixels, width: img.width, height: img.height, pitch: img.rowBytes, format: nativeFormat(img.format) },
               size.width,
               size.height,
               this.#mean,
@@ -229,7 +275,7 @@ export class Model {
               i * plane,
             );
           } finally {
-            pixels.dispose();
+            pixels.dispose(); // a borrowed pointer is never freed, only forgotten
           }
         }),
       );
@@ -239,6 +285,7 @@ export class Model {
     }
     return { location: 'cuda', type, dims, tensor: input };
   }
+
 
   async #toInputType(data: Float32Array, dims: number[]): Promise<HostTensor> {
     if (this.#contract.inputType === 'float16') {

@@ -6,6 +6,7 @@
  */
 import type { NativeCaptureFormat, NativeFrame, NativeFrameMemory, NativeFramePlane } from '../../binding';
 import { DinoError } from '../../errors';
+import type { DeviceImage, DevicePixelFormat } from '../../image/device-image';
 import type { RawImage } from '../../image/input';
 
 export type FrameFormat = NativeCaptureFormat;
@@ -83,6 +84,27 @@ export class Frame {
     const format = ({ RGBA: 'rgba', RGBx: 'rgba', BGRA: 'bgra', BGRx: 'bgra', RGB: 'rgb', BGR: 'bgr', GRAY8: 'gray' } as const)[this.format as 'RGBA'];
     if (!format) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `Frames in ${this.format} cannot be used as raw RGB pixels`);
     return { data, width: this.width, height: this.height, format, rowBytes: this.pitch };
+  }
+
+  /**
+   * The frame as a {@link DeviceImage} for {@link Model.extractDevice} (NVMM/CUDA frames: the
+   * zero-copy path; the CUDA preprocessing kernel reads the camera's buffer in place). Valid until
+   * release().
+   */
+  toDeviceImage(): DeviceImage {
+    const pointer = this.devicePointer;
+    if (pointer === null) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', 'This frame is in system memory; use toRawImage()');
+    const format = ({ RGBA: 'rgba', RGBx: 'rgba', BGRA: 'bgra', BGRx: 'bgra', RGB: 'rgb', BGR: 'bgr', GRAY8: 'gray', NV12: 'nv12' } as Record<string, DevicePixelFormat>)[this.format];
+    if (!format) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `Device frames in ${this.format} are not supported`);
+    const uv = this.planes[1];
+    return {
+      devicePointer: pointer,
+      width: this.width,
+      height: this.height,
+      pitch: this.pitch,
+      format,
+      ...(format === 'nv12' && uv ? { uvOffset: uv.offset, uvPitch: uv.pitch, fullRange: this.#native?.fullRange ?? false } : {}),
+    };
   }
 
   /** Gives the buffer back to the source. Idempotent. */
