@@ -208,7 +208,7 @@ export async function openVideo(path: string, options: OpenVideoOptions = {}): P
       if (!child) {
         child = spawnChild(
           picked.program,
-          ['-nostdin', '-v', 'error', '-i', path, '-map', '0:v:0', '-vsync', '0', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
+          ['-nostdin', '-v', 'error', '-threads', '1', '-i', path, '-map', '0:v:0', '-vsync', '0', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
           ['ignore', 'pipe', 'pipe'],
           nice,
         );

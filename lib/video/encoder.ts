@@ -34,7 +34,7 @@ function fraction(fps: number): string {
 
 async function ffmpegArgs(program: string, path: string, w: number, h: number, fps: number): Promise<{ args: string[]; codec: string }> {
   const codec = await ffmpegVideoCodec(program);
-  const quality = codec === 'libx264' ? ['-preset', 'superfast', '-crf', '20', '-threads', '1'] : ['-q:v', '3', '-threads', '1'];
+  const quality = codec === 'libx264' ? ['-preset', 'ultrafast', '-crf', '20', '-threads', '1'] : ['-q:v', '3', '-threads', '1'];
   return {
     codec,
     args: [
