@@ -8,6 +8,7 @@
         "native/core/color.cc",
         "native/core/half.cc",
         "native/core/kmeans.cc",
+        "native/core/kmeans_kernels.cc",
         "native/core/match.cc",
         "native/core/matrix_view.cc",
         "native/core/parallel.cc",

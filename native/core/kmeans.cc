@@ -7,6 +7,7 @@
 #include <string>
 
 #include "error.h"
+#include "kmeans_kernels.h"
 #include "parallel.h"
 #include "rng.h"
 #include "vector_math.h"
@@ -20,31 +21,52 @@ void check_cancel(const std::atomic<bool>* cancel) {
   if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) fail(codes::kAborted, "k-means was cancelled");
 }
 
-// Mean over features of the per-feature variance (scikit-learn's tolerance scale).
+// Mean over features of the per-feature variance (scikit-learn's tolerance scale). Two passes
+// (mean, then squared deviations), each with per-chunk double partials reduced in chunk order.
 double mean_variance(const MatrixView& x) {
-  std::vector<double> mean(x.dim, 0.0), sq(x.dim, 0.0);
-  for (int64_t r = 0; r < x.rows; ++r) {
-    const float* row = x.row(r);
-    for (int64_t d = 0; d < x.dim; ++d) mean[d] += row[d];
-  }
-  for (auto& m : mean) m /= static_cast<double>(x.rows);
-  for (int64_t r = 0; r < x.rows; ++r) {
-    const float* row = x.row(r);
-    for (int64_t d = 0; d < x.dim; ++d) {
-      const double v = row[d] - mean[d];
-      sq[d] += v * v;
+  const int64_t dim = x.dim;
+  const int64_t chunks = chunk_count(x.rows, kRowsPerChunk);
+  std::vector<double> partial(static_cast<size_t>(chunks) * dim);
+  auto reduce = [&](std::vector<double>& out) {
+    out.assign(dim, 0.0);
+    for (int64_t c = 0; c < chunks; ++c)
+      for (int64_t d = 0; d < dim; ++d) out[d] += partial[c * dim + d];
+  };
+  parallel_for(x.rows, kRowsPerChunk, [&](int64_t r0, int64_t r1, int64_t chunk) {
+    double* acc = &partial[static_cast<size_t>(chunk) * dim];
+    std::fill(acc, acc + dim, 0.0);
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* row = x.row(r);
+      for (int64_t d = 0; d < dim; ++d) acc[d] += row[d];
     }
-  }
+  });
+  std::vector<double> mean;
+  reduce(mean);
+  for (auto& m : mean) m /= static_cast<double>(x.rows);
+  parallel_for(x.rows, kRowsPerChunk, [&](int64_t r0, int64_t r1, int64_t chunk) {
+    double* acc = &partial[static_cast<size_t>(chunk) * dim];
+    std::fill(acc, acc + dim, 0.0);
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* row = x.row(r);
+      for (int64_t d = 0; d < dim; ++d) {
+        const double v = row[d] - mean[d];
+        acc[d] += v * v;
+      }
+    }
+  });
+  std::vector<double> sq;
+  reduce(sq);
   double total = 0;
-  for (double s : sq) total += s / static_cast<double>(x.rows);
-  return total / static_cast<double>(x.dim);
+  for (double v : sq) total += v / static_cast<double>(x.rows);
+  return total / static_cast<double>(dim);
 }
 
 struct Workspace {
   std::vector<float> row_sq;        // |x|^2 per row
   std::vector<float> centroid_sq;   // |c|^2 per centroid
   std::vector<float> distance;      // squared distance of each row to its assigned centroid
-  std::vector<double> partial_sums; // chunks * k * dim
+  std::vector<int32_t> nearest;     // nearest centroid of each row in this iteration
+  std::vector<float> partial_sums;  // chunks * k * dim (a chunk's 256 rows summed in float)
   std::vector<int64_t> partial_counts;  // chunks * k
 };
 
@@ -55,26 +77,17 @@ bool assign_and_accumulate(const MatrixView& x, const std::vector<float>& centro
   const int64_t dim = x.dim;
   for (int c = 0; c < k; ++c) ws.centroid_sq[c] = squared_norm(&centroids[c * dim], dim);
   const int64_t chunks = chunk_count(x.rows, kRowsPerChunk);
-  ws.partial_sums.assign(static_cast<size_t>(chunks) * k * dim, 0.0);
+  ws.partial_sums.assign(static_cast<size_t>(chunks) * k * dim, 0.0f);
   ws.partial_counts.assign(static_cast<size_t>(chunks) * k, 0);
   std::vector<char> changed(chunks, 0);
   parallel_for(x.rows, kRowsPerChunk, [&](int64_t r0, int64_t r1, int64_t chunk) {
-    double* sums = &ws.partial_sums[static_cast<size_t>(chunk) * k * dim];
-    int64_t* counts = &ws.partial_counts[static_cast<size_t>(chunk) * k];
+    nearest_centroids(x.row(r0), x.stride, r1 - r0, dim, &ws.row_sq[r0], centroids.data(), ws.centroid_sq.data(), k,
+                      &ws.nearest[r0], &ws.distance[r0]);
     for (int64_t r = r0; r < r1; ++r) {
-      const float* row = x.row(r);
-      int best = 0;
-      float best_d = std::numeric_limits<float>::infinity();
-      for (int c = 0; c < k; ++c) {
-        const float d = ws.row_sq[r] - 2.0f * dot(row, &centroids[c * dim], dim) + ws.centroid_sq[c];
-        if (d < best_d) best_d = d, best = c;
-      }
-      ws.distance[r] = std::max(best_d, 0.0f);
-      if (labels[r] != best) changed[chunk] = 1, labels[r] = best;
-      double* s = sums + static_cast<int64_t>(best) * dim;
-      for (int64_t d = 0; d < dim; ++d) s[d] += row[d];
-      ++counts[best];
+      if (labels[r] != ws.nearest[r]) changed[chunk] = 1, labels[r] = ws.nearest[r];
     }
+    accumulate_by_label(x.row(r0), x.stride, r1 - r0, dim, &labels[r0],
+                        &ws.partial_sums[static_cast<size_t>(chunk) * k * dim], &ws.partial_counts[static_cast<size_t>(chunk) * k]);
   });
   return std::any_of(changed.begin(), changed.end(), [](char c) { return c != 0; });
 }
@@ -88,7 +101,7 @@ double update_centroids(const MatrixView& x, int k, Workspace& ws, std::vector<i
   std::vector<double> sums(static_cast<size_t>(k) * dim, 0.0);
   std::vector<int64_t> counts(k, 0);
   for (int64_t ch = 0; ch < chunks; ++ch) {
-    const double* s = &ws.partial_sums[static_cast<size_t>(ch) * k * dim];
+    const float* s = &ws.partial_sums[static_cast<size_t>(ch) * k * dim];
     for (int64_t i = 0; i < k * dim; ++i) sums[i] += s[i];
     for (int c = 0; c < k; ++c) counts[c] += ws.partial_counts[ch * k + c];
   }
@@ -136,9 +149,7 @@ double exact_inertia(const MatrixView& x, const std::vector<float>& centroids, c
   const int64_t chunks = chunk_count(x.rows, kRowsPerChunk);
   std::vector<double> partial(chunks, 0.0);
   parallel_for(x.rows, kRowsPerChunk, [&](int64_t r0, int64_t r1, int64_t chunk) {
-    double s = 0;
-    for (int64_t r = r0; r < r1; ++r) s += squared_distance(x.row(r), &centroids[labels[r] * x.dim], x.dim);
-    partial[chunk] = s;
+    partial[chunk] = assigned_inertia(x.row(r0), x.stride, r1 - r0, x.dim, &labels[r0], centroids.data());
   });
   return std::accumulate(partial.begin(), partial.end(), 0.0);
 }
@@ -191,24 +202,16 @@ void check_options(const MatrixView& x, const KMeansOptions& o) {
 
 double assign_nearest(const MatrixView& x, const float* centroids, int k, int32_t* labels) {
   const int64_t dim = x.dim;
-  std::vector<float> centroid_sq(k);
+  std::vector<float> centroid_sq(k), row_sq(x.rows), distance(x.rows);
   for (int c = 0; c < k; ++c) centroid_sq[c] = squared_norm(centroids + c * dim, dim);
   const int64_t chunks = chunk_count(x.rows, kRowsPerChunk);
   std::vector<double> partial(chunks, 0.0);
   parallel_for(x.rows, kRowsPerChunk, [&](int64_t r0, int64_t r1, int64_t chunk) {
+    for (int64_t r = r0; r < r1; ++r) row_sq[r] = squared_norm(x.row(r), dim);
+    nearest_centroids(x.row(r0), x.stride, r1 - r0, dim, &row_sq[r0], centroids, centroid_sq.data(), k, labels + r0,
+                      &distance[r0]);
     double s = 0;
-    for (int64_t r = r0; r < r1; ++r) {
-      const float* row = x.row(r);
-      const float row_sq = squared_norm(row, dim);
-      int best = 0;
-      float best_d = std::numeric_limits<float>::infinity();
-      for (int c = 0; c < k; ++c) {
-        const float d = row_sq - 2.0f * dot(row, centroids + c * dim, dim) + centroid_sq[c];
-        if (d < best_d) best_d = d, best = c;
-      }
-      labels[r] = best;
-      s += std::max(best_d, 0.0f);
-    }
+    for (int64_t r = r0; r < r1; ++r) s += distance[r];
     partial[chunk] = s;
   });
   return std::accumulate(partial.begin(), partial.end(), 0.0);
@@ -262,12 +265,16 @@ KMeansResult kmeans(const MatrixView& x, const KMeansOptions& options, const std
   check_finite(x, "features");
   check_options(x, options);
   const int k = options.k;
-  const double tolerance_abs = options.tolerance * mean_variance(x);
+  // With tolerance 0 the scale does not matter: skip its two passes over the data.
+  const double tolerance_abs = options.tolerance > 0 ? options.tolerance * mean_variance(x) : 0.0;
   Workspace ws;
   ws.row_sq.resize(x.rows);
   ws.centroid_sq.resize(k);
   ws.distance.resize(x.rows);
-  for (int64_t r = 0; r < x.rows; ++r) ws.row_sq[r] = squared_norm(x.row(r), x.dim);
+  ws.nearest.resize(x.rows);
+  parallel_for(x.rows, kRowsPerChunk, [&](int64_t r0, int64_t r1, int64_t) {
+    for (int64_t r = r0; r < r1; ++r) ws.row_sq[r] = squared_norm(x.row(r), x.dim);
+  });
 
   if (options.initial_centroids != nullptr) {
     std::vector<float> init(options.initial_centroids, options.initial_centroids + static_cast<int64_t>(k) * x.dim);
