@@ -31,7 +31,7 @@ const model = await loadModel(realSizeModel(name), { size });
 
 // Bare inference rate: the same frames, decoded beforehand, one extract after another.
 const decoded = [];
-for await (const f of await openSource(video, { numBuffers: frames })) {
+for await (const f of await openSource(video)) {
   const raw = f.toRawImage();
   decoded.push({ ...raw, data: raw.data.slice() });
   f.release();
@@ -45,12 +45,14 @@ const bare = (decoded.length * 1000) / (performance.now() - t);
 // The live pipeline on the same video.
 const timings = { capture: 0, preprocess: 0, inference: 0, analysis: 0, render: 0, encode: 0 };
 let n = 0;
+const source = await openSource(video);
 t = performance.now();
-for await (const f of segmentStream(model, await openSource(video), { k: 3, jpegQuality: 80, maxFrames: frames })) {
+for await (const f of segmentStream(model, source, { k: 3, jpegQuality: 80, maxFrames: frames })) {
   for (const k of Object.keys(timings)) timings[k] += f.timings[k];
   n++;
 }
 const pipeline = (n * 1000) / (performance.now() - t);
+await source.dispose();
 await model.dispose();
 
 console.log(`\nlive pipeline, ${name} at ${size}x${size}, 640x480 video, ${n} frames, CPU backend; ${machine()}, ${new Date().toISOString().slice(0, 10)}\n`);
