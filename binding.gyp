@@ -17,6 +17,7 @@
         "native/core/similarity.cc",
         "native/addon/addon.cc",
         "native/addon/analysis_ops.cc",
+        "native/addon/analysis_results.cc",
         "native/addon/args.cc",
         "native/addon/cancel_token.cc",
         "native/addon/capabilities.cc",

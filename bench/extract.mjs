@@ -10,20 +10,16 @@ import { join } from 'node:path';
 
 import ort from 'onnxruntime-node';
 
-import { huggingFaceFolder, machine, median, realSizeModel, root, shared } from './models.mjs';
+import { cliArg, huggingFaceFolder, machine, median, realSizeModel, root, shared } from './models.mjs';
 
 const require = createRequire(import.meta.url);
 const { loadModel } = require(join(root, 'dist', 'index.js'));
 const { native } = require(join(root, 'dist', 'binding.js'));
 const { decodeImage, nativeFormat } = require(join(root, 'dist', 'image', 'input.js'));
 
-const args = process.argv.slice(2);
-const arg = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const runs = Number(arg('runs', 15));
-const name = arg('model', 'vits16');
+
+const runs = Number(cliArg('runs', 15));
+const name = cliArg('model', 'vits16');
 const image = join(shared, 'conformance', 'images', 'chelsea.png');
 
 const modelPath = realSizeModel(name);

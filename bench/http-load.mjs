@@ -20,23 +20,19 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { cache, machine, realSizeModel, root } from './models.mjs';
+import { cache, cliArg, machine, realSizeModel, root } from './models.mjs';
 
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon');
 const sharp = require('sharp');
 
-const args = process.argv.slice(2);
-const arg = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const duration = Number(arg('duration', 10));
-const connections = Number(arg('connections', 8));
-const modelNames = arg('models', 'tiny,vits16').split(',');
-const [imageHeight, imageWidth] = arg('image-size', '480x640').split('x').map(Number);
-const jsonOut = arg('json', undefined);
-const soak = Number(arg('soak', 60));
+
+const duration = Number(cliArg('duration', 10));
+const connections = Number(cliArg('connections', 8));
+const modelNames = cliArg('models', 'tiny,vits16').split(',');
+const [imageHeight, imageWidth] = cliArg('image-size', '480x640').split('x').map(Number);
+const jsonOut = cliArg('json', undefined);
+const soak = Number(cliArg('soak', 60));
 
 if (!args.includes('--no-build')) {
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');

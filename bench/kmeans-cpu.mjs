@@ -10,13 +10,12 @@ import { join } from 'node:path';
 
 import { kmeans as mlKmeans } from 'ml-kmeans';
 
-import { machine, median, root } from './models.mjs';
+import { cliArg, machine, median, root } from './models.mjs';
 
 const require = createRequire(import.meta.url);
 const { Features } = require(join(root, 'dist', 'index.js'));
 
-const args = process.argv.slice(2);
-const runs = Number(args[args.indexOf('--runs') + 1] || 5);
+const runs = Number(cliArg('runs', 5));
 
 /** Seeded patch-token-like data: 12 centres, unequal spread, xorshift noise. */
 function data(rows, dim, seed) {

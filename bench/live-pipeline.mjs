@@ -11,19 +11,15 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { machine, realSizeModel, root } from './models.mjs';
+import { cliArg, machine, realSizeModel, root } from './models.mjs';
 
 const require = createRequire(import.meta.url);
 const { loadModel, openSource, segmentStream } = require(join(root, 'dist', 'index.js'));
 
-const args = process.argv.slice(2);
-const arg = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const frames = Number(arg('frames', 60));
-const name = arg('model', 'vits16');
-const size = Number(arg('size', 224));
+
+const frames = Number(cliArg('frames', 60));
+const name = cliArg('model', 'vits16');
+const size = Number(cliArg('size', 224));
 
 const video = join(mkdtempSync(join(tmpdir(), 'dinov3-live-bench-')), 'clip.mp4');
 execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=640x480:rate=25:duration=${Math.ceil(frames / 25) + 1}`, '-pix_fmt', 'yuv420p', video]);

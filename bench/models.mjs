@@ -62,3 +62,10 @@ export function machine() {
   })();
   return `${cpus}, ${availableParallelism()} threads, Node ${process.version}`;
 }
+
+/** The value after `--name` on the command line, or the fallback. */
+export function cliArg(name, fallback) {
+  const args = process.argv.slice(2);
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+}

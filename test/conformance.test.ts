@@ -9,21 +9,11 @@ import { loadModel, type Model } from '../lib';
 import { native } from '../lib/binding';
 import { decodeImage, nativeFormat } from '../lib/image/input';
 import { conformanceCases, conformanceImage, conformanceModel, hasConformance, noteSkip, readF32 } from './helpers/shared';
+import { cosine } from './helpers/math';
 
 const cases = conformanceCases();
 noteSkip('conformance tests');
 
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += (a[i] as number) * (b[i] as number);
-    na += (a[i] as number) ** 2;
-    nb += (b[i] as number) ** 2;
-  }
-  return dot / Math.sqrt(na * nb);
-}
 
 describe.skipIf(!hasConformance)('conformance with the DINOv3 reference', () => {
   let model: Model;

@@ -10,6 +10,7 @@ import { loadModel } from '../lib';
 import { main } from '../lib/cli/main';
 import { rejected } from './helpers/errors';
 import { notAnImageModel, patchGraph, tinyModel } from './helpers/models';
+import { cosine } from './helpers/math';
 
 async function gradient(width: number, height: number): Promise<Buffer> {
   const data = Buffer.alloc(width * height * 3);
@@ -23,17 +24,6 @@ async function gradient(width: number, height: number): Promise<Buffer> {
   return sharp(data, { raw: { width, height, channels: 3 } }).png().toBuffer();
 }
 
-function cosine(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += (a[i] as number) * (b[i] as number);
-    na += (a[i] as number) ** 2;
-    nb += (b[i] as number) ** 2;
-  }
-  return d / Math.sqrt(na * nb);
-}
 
 describe('contract detection', () => {
   it('reads patch size, dim and registers of the tiny DINOv3', async () => {

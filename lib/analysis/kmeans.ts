@@ -4,11 +4,10 @@
  * @module
  */
 import { native, type NativeKMeansOptions } from '../binding';
-import { DinoError, toDinoError } from '../errors';
+import { DinoError } from '../errors';
 import type { Features } from '../features';
-import { cancelBridge } from '../util/cancel';
 import { integer, invalid, isObject, number, signalArg, throwIfAborted } from '../validate';
-import { deviceView, hostView } from './token-view';
+import { onPatches } from './dispatch';
 import { KMEANS_DEFAULTS, type KMeansOptions, type KMeansResult } from './types';
 
 /** Validates k-means options against a feature matrix of `rows` x `dim`. */
@@ -47,21 +46,13 @@ export async function runKmeans(features: Features, options: KMeansOptions): Pro
   const opts = kmeansOptions(options, features.patchCount, features.dim);
   const signal = signalArg(options.signal, 'signal');
   throwIfAborted(signal, 'k-means');
-  const stack = new Error();
-  const cancel = cancelBridge(signal);
-  try {
-    const store = features.store;
-    const first = 1 + features.registerCount;
-    const r =
-      store.location === 'cpu'
-        ? await native().kmeans(hostView(store, first, features.patchCount, features.dim), opts, cancel.token)
-        : await native().cudaKmeans(deviceView(store, first, features.patchCount, features.dim), opts, cancel.token);
-    return { grid: { ...features.grid }, k: opts.k, ...r };
-  } catch (err) {
-    throw toDinoError(err, 'ERR_DINO_INTERNAL', stack, 'k-means failed');
-  } finally {
-    cancel.dispose();
-  }
+  const r = await onPatches(
+    features,
+    'k-means',
+    { cpu: (view, cancel) => native().kmeans(view, opts, cancel), cuda: (view, cancel) => native().cudaKmeans(view, opts, cancel) },
+    signal,
+  );
+  return { grid: { ...features.grid }, k: opts.k, ...r };
 }
 
 export async function runAssign(features: Features, centroids: Float32Array): Promise<{ labels: Int32Array; inertia: number }> {
@@ -69,14 +60,8 @@ export async function runAssign(features: Features, centroids: Float32Array): Pr
     invalid('centroids', `a Float32Array of k * ${features.dim} values`, centroids);
   }
   const k = centroids.length / features.dim;
-  const stack = new Error();
-  try {
-    const store = features.store;
-    const first = 1 + features.registerCount;
-    return store.location === 'cpu'
-      ? await native().assignNearest(hostView(store, first, features.patchCount, features.dim), centroids, k)
-      : await native().cudaAssignNearest(deviceView(store, first, features.patchCount, features.dim), centroids, k);
-  } catch (err) {
-    throw toDinoError(err, 'ERR_DINO_INTERNAL', stack, 'Assignment failed');
-  }
+  return onPatches(features, 'Assignment', {
+    cpu: (view) => native().assignNearest(view, centroids, k),
+    cuda: (view) => native().cudaAssignNearest(view, centroids, k),
+  });
 }

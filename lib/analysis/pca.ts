@@ -4,11 +4,9 @@
  * @module
  */
 import { native } from '../binding';
-import { toDinoError } from '../errors';
 import type { Features } from '../features';
-import { cancelBridge } from '../util/cancel';
 import { integer, invalid, isObject, signalArg, throwIfAborted } from '../validate';
-import { deviceView, hostView } from './token-view';
+import { onPatches } from './dispatch';
 import { PCA_DEFAULTS, type PcaOptions, type PcaResult } from './types';
 
 export async function runPca(features: Features, options: PcaOptions): Promise<PcaResult> {
@@ -21,27 +19,19 @@ export async function runPca(features: Features, options: PcaOptions): Promise<P
   if (features.patchCount < 2) invalid('features', 'at least 2 patches for PCA', features.patchCount);
   const signal = signalArg(options.signal, 'signal');
   throwIfAborted(signal, 'PCA');
-  const stack = new Error();
-  const cancel = cancelBridge(signal);
-  try {
-    const store = features.store;
-    const first = 1 + features.registerCount;
-    const r =
-      store.location === 'cpu'
-        ? await native().pca(hostView(store, first, features.patchCount, features.dim), opts, cancel.token)
-        : await native().cudaPca(deviceView(store, first, features.patchCount, features.dim), opts, cancel.token);
-    const variance = [...r.explainedVariance];
-    return {
-      grid: { ...features.grid },
-      components: opts.components,
-      projections: r.projections,
-      explainedVariance: variance,
-      explainedRatio: variance.map((v) => (r.totalVariance > 0 ? v / r.totalVariance : 0)),
-      bytes: r.bytes,
-    };
-  } catch (err) {
-    throw toDinoError(err, 'ERR_DINO_INTERNAL', stack, 'PCA failed');
-  } finally {
-    cancel.dispose();
-  }
+  const r = await onPatches(
+    features,
+    'PCA',
+    { cpu: (view, cancel) => native().pca(view, opts, cancel), cuda: (view, cancel) => native().cudaPca(view, opts, cancel) },
+    signal,
+  );
+  const variance = [...r.explainedVariance];
+  return {
+    grid: { ...features.grid },
+    components: opts.components,
+    projections: r.projections,
+    explainedVariance: variance,
+    explainedRatio: variance.map((v) => (r.totalVariance > 0 ? v / r.totalVariance : 0)),
+    bytes: r.bytes,
+  };
 }

@@ -8,6 +8,7 @@ import { native } from '../binding';
 import { DinoError, toDinoError } from '../errors';
 import type { Features } from '../features';
 import { invalid, isObject } from '../validate';
+import { onPatches } from './dispatch';
 import { deviceView, hostView } from './token-view';
 import type { Heatmap, PatchIndex, PixelPoint } from './types';
 
@@ -60,7 +61,12 @@ async function queryVector(q: Query): Promise<Float32Array> {
     const v = hostView(store, first, 1, of.dim);
     return v.data.slice(v.offset, v.offset + of.dim);
   }
-  return native().cudaDownloadMatrix(deviceView(store, first, 1, of.dim));
+  const stack = new Error();
+  return native()
+    .cudaDownloadMatrix(deviceView(store, first, 1, of.dim))
+    .catch((err: unknown) => {
+      throw toDinoError(err, 'ERR_DINO_CUDA', stack, 'Reading the target patch failed');
+    });
 }
 
 function heatmap(features: Features, values: Float32Array, patch: PatchIndex | undefined): Heatmap {
@@ -75,21 +81,14 @@ function heatmap(features: Features, values: Float32Array, patch: PatchIndex | u
 
 export async function runSimilarity(features: Features, targets: readonly SimilarityTarget[]): Promise<Heatmap[]> {
   if (targets.length === 0) invalid('targets', 'at least one target', targets);
-  const stack = new Error();
   const queries = targets.map((t) => resolve(features, t));
-  try {
-    const vectors = await Promise.all(queries.map(queryVector));
-    const packed = new Float32Array(vectors.length * features.dim);
-    vectors.forEach((v, i) => packed.set(v, i * features.dim));
-    const store = features.store;
-    const first = 1 + features.registerCount;
-    const out =
-      store.location === 'cpu'
-        ? await native().similarity(hostView(store, first, features.patchCount, features.dim), packed, vectors.length)
-        : await native().cudaSimilarity(deviceView(store, first, features.patchCount, features.dim), packed, vectors.length);
-    const n = features.patchCount;
-    return queries.map((q, i) => heatmap(features, out.subarray(i * n, (i + 1) * n), q.patch));
-  } catch (err) {
-    throw toDinoError(err, 'ERR_DINO_INTERNAL', stack, 'Similarity failed');
-  }
+  const vectors = await Promise.all(queries.map(queryVector));
+  const packed = new Float32Array(vectors.length * features.dim);
+  vectors.forEach((v, i) => packed.set(v, i * features.dim));
+  const out = await onPatches(features, 'Similarity', {
+    cpu: (view) => native().similarity(view, packed, vectors.length),
+    cuda: (view) => native().cudaSimilarity(view, packed, vectors.length),
+  });
+  const n = features.patchCount;
+  return queries.map((q, i) => heatmap(features, out.subarray(i * n, (i + 1) * n), q.patch));
 }

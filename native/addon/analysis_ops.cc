@@ -9,6 +9,7 @@
 #include "../core/match.h"
 #include "../core/pca.h"
 #include "../core/similarity.h"
+#include "analysis_results.h"
 #include "args.h"
 #include "cancel_token.h"
 #include "errors.h"
@@ -42,28 +43,12 @@ Napi::Value Similarity(const Napi::CallbackInfo& info) {
       {x.keep_alive, queries.value});
 }
 
-Napi::Object kmeans_result(Napi::Env env, KMeansResult& r) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("labels", to_int32(env, r.labels));
-  o.Set("centroids", to_float32(env, r.centroids));
-  o.Set("inertia", r.inertia);
-  o.Set("iterations", r.iterations);
-  o.Set("converged", r.converged);
-  return o;
-}
-
 // kmeans(view, { k, maxIterations, restarts, seed, tolerance, init?: Float32Array }, cancel?)
 Napi::Value KMeans(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ViewArg x = matrix_view_arg(info[0], "features");
-  if (!info[1].IsObject()) throw_invalid(env, "kmeans options must be an object");
+  KMeansOptions opt = kmeans_options_arg(info[1]);
   Napi::Object o = info[1].As<Napi::Object>();
-  KMeansOptions opt;
-  opt.k = static_cast<int>(int_property(o, "k", 2, 1, 1 << 20));
-  opt.max_iterations = static_cast<int>(int_property(o, "maxIterations", 50, 1, 1 << 20));
-  opt.restarts = static_cast<int>(int_property(o, "restarts", 1, 1, 10000));
-  opt.seed = static_cast<uint64_t>(int_property(o, "seed", 0, 0, (int64_t{1} << 53)));
-  opt.tolerance = number_property(o, "tolerance", 1e-4);
   std::vector<Napi::Value> keep = {x.keep_alive};
   if (o.Has("init") && !o.Get("init").IsUndefined()) {
     auto init = float32_arg(o.Get("init"), "init");
@@ -77,13 +62,8 @@ Napi::Value KMeans(const Napi::CallbackInfo& info) {
   const MatrixView view = x.view;
   return PromiseWorker<KMeansResult>::Start(
       env, "dinov3.kmeans", [=] { return kmeans(view, opt, cancel.get()); },
-      [](Napi::Env e, KMeansResult& r, const Napi::Array&) { return kmeans_result(e, r); }, keep);
+      [](Napi::Env e, KMeansResult& r, const Napi::Array&) { return to_js(e, r); }, keep);
 }
-
-struct Assignment {
-  std::vector<int32_t> labels;
-  double inertia = 0;
-};
 
 // assignNearest(view, centroids: Float32Array, k) -> Promise<{ labels, inertia }>
 Napi::Value AssignNearest(const Napi::CallbackInfo& info) {
@@ -105,12 +85,7 @@ Napi::Value AssignNearest(const Napi::CallbackInfo& info) {
         a.inertia = assign_nearest(view, c, k, a.labels.data());
         return a;
       },
-      [](Napi::Env e, Assignment& a, const Napi::Array&) {
-        Napi::Object o = Napi::Object::New(e);
-        o.Set("labels", to_int32(e, a.labels));
-        o.Set("inertia", a.inertia);
-        return o;
-      },
+      [](Napi::Env e, Assignment& a, const Napi::Array&) { return to_js(e, a); },
       {x.keep_alive, centroids.value});
 }
 
@@ -132,37 +107,12 @@ Napi::Value MatchCentroids(const Napi::CallbackInfo& info) {
 Napi::Value Pca(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ViewArg x = matrix_view_arg(info[0], "features");
-  if (!info[1].IsObject()) throw_invalid(env, "pca options must be an object");
-  Napi::Object o = info[1].As<Napi::Object>();
-  PcaOptions opt;
-  opt.components = static_cast<int>(int_property(o, "components", 3, 1, 1 << 16));
-  opt.iterations = static_cast<int>(int_property(o, "iterations", 40, 1, 10000));
-  opt.seed = static_cast<uint64_t>(int_property(o, "seed", 0, 0, (int64_t{1} << 53)));
+  const PcaOptions opt = pca_options_arg(info[1]);
   auto cancel = CancelToken::from(info[2]);
   const MatrixView view = x.view;
-  struct Out {
-    PcaResult result;
-    std::vector<uint8_t> bytes;
-  };
-  return PromiseWorker<Out>::Start(
-      env, "dinov3.pca",
-      [=] {
-        Out out{pca(view, opt, cancel.get()), {}};
-        out.bytes.resize(static_cast<size_t>(view.rows) * opt.components);
-        projections_to_bytes(out.result, view.rows, out.bytes.data());
-        return out;
-      },
-      [](Napi::Env e, Out& out, const Napi::Array&) {
-        Napi::Object r = Napi::Object::New(e);
-        r.Set("projections", to_float32(e, out.result.projections));
-        r.Set("axes", to_float32(e, out.result.axes));
-        r.Set("mean", to_float32(e, out.result.mean));
-        r.Set("explainedVariance", to_float64(e, out.result.explained_variance));
-        r.Set("totalVariance", out.result.total_variance);
-        r.Set("bytes", to_uint8(e, out.bytes));
-        return r;
-      },
-      {x.keep_alive});
+  return PromiseWorker<PcaOutput>::Start(
+      env, "dinov3.pca", [=] { return pca_output(pca(view, opt, cancel.get()), view.rows); },
+      [](Napi::Env e, PcaOutput& out, const Napi::Array&) { return to_js(e, out); }, {x.keep_alive});
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "../cuda/cuda_api.h"
 #include "addon_data.h"
+#include "analysis_results.h"
 #include "args.h"
 #include "cancel_token.h"
 #include "device_tensor.h"
@@ -78,14 +79,8 @@ Napi::Value CudaSimilarity(const Napi::CallbackInfo& info) {
 Napi::Value CudaKmeans(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   DeviceViewArg x = device_view_arg(info[0], "features");
-  if (!info[1].IsObject()) throw_invalid(env, "kmeans options must be an object");
+  KMeansOptions opt = kmeans_options_arg(info[1]);
   Napi::Object o = info[1].As<Napi::Object>();
-  KMeansOptions opt;
-  opt.k = static_cast<int>(int_property(o, "k", 2, 1, 1 << 20));
-  opt.max_iterations = static_cast<int>(int_property(o, "maxIterations", 50, 1, 1 << 20));
-  opt.restarts = static_cast<int>(int_property(o, "restarts", 1, 1, 10000));
-  opt.seed = static_cast<uint64_t>(int_property(o, "seed", 0, 0, int64_t{1} << 53));
-  opt.tolerance = number_property(o, "tolerance", 1e-4);
   std::vector<float> init;
   if (o.Has("init") && !o.Get("init").IsUndefined()) {
     auto a = float32_arg(o.Get("init"), "init");
@@ -99,15 +94,7 @@ Napi::Value CudaKmeans(const Napi::CallbackInfo& info) {
         if (!init.empty()) opt.initial_centroids = init.data();
         return cuda::kmeans(x.matrix, opt, worker_stream(), cancel.get());
       },
-      [](Napi::Env e, KMeansResult& r, const Napi::Array&) {
-        Napi::Object out = Napi::Object::New(e);
-        out.Set("labels", to_int32(e, r.labels));
-        out.Set("centroids", to_float32(e, r.centroids));
-        out.Set("inertia", r.inertia);
-        out.Set("iterations", r.iterations);
-        out.Set("converged", r.converged);
-        return out;
-      });
+      [](Napi::Env e, KMeansResult& r, const Napi::Array&) { return to_js(e, r); });
 }
 
 // cudaAssignNearest(view, centroids: Float32Array, k) -> Promise<{ labels, inertia }>
@@ -118,62 +105,30 @@ Napi::Value CudaAssignNearest(const Napi::CallbackInfo& info) {
   const int k = static_cast<int>(int_arg(info[2], "k", 1, 1 << 20));
   if (static_cast<int64_t>(c.length) != k * x.matrix.dim) throw_invalid(env, "centroids must hold k * dim values");
   std::vector<float> centroids(c.data, c.data + c.length);
-  struct Out {
-    std::vector<int32_t> labels;
-    double inertia;
-  };
-  return PromiseWorker<Out>::Start(
+  return PromiseWorker<Assignment>::Start(
       env, "dinov3.cudaAssignNearest",
       [x, centroids = std::move(centroids), k] {
         cuda::Stream s = worker_stream();
         cuda::DeviceBuffer labels(static_cast<size_t>(x.matrix.rows) * sizeof(int32_t));
-        Out out;
+        Assignment out;
         out.inertia = cuda::assign_nearest(x.matrix, centroids.data(), k, static_cast<int32_t*>(labels.data()), s);
         out.labels.resize(x.matrix.rows);
         cuda::copy_to_host(out.labels.data(), labels.data(), labels.bytes(), s);
         return out;
       },
-      [](Napi::Env e, Out& out, const Napi::Array&) {
-        Napi::Object r = Napi::Object::New(e);
-        r.Set("labels", to_int32(e, out.labels));
-        r.Set("inertia", out.inertia);
-        return r;
-      });
+      [](Napi::Env e, Assignment& a, const Napi::Array&) { return to_js(e, a); });
 }
 
 // cudaPca(view, { components, iterations, seed }, cancel?)
 Napi::Value CudaPca(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   DeviceViewArg x = device_view_arg(info[0], "features");
-  if (!info[1].IsObject()) throw_invalid(env, "pca options must be an object");
-  Napi::Object o = info[1].As<Napi::Object>();
-  PcaOptions opt;
-  opt.components = static_cast<int>(int_property(o, "components", 3, 1, 1 << 16));
-  opt.iterations = static_cast<int>(int_property(o, "iterations", 40, 1, 10000));
-  opt.seed = static_cast<uint64_t>(int_property(o, "seed", 0, 0, int64_t{1} << 53));
+  const PcaOptions opt = pca_options_arg(info[1]);
   auto cancel = CancelToken::from(info[2]);
-  struct Out {
-    PcaResult result;
-    std::vector<uint8_t> bytes;
-  };
-  return PromiseWorker<Out>::Start(
+  return PromiseWorker<PcaOutput>::Start(
       env, "dinov3.cudaPca",
-      [x, opt, cancel] {
-        Out out{cuda::pca(x.matrix, opt, worker_stream(), cancel.get()), {}};
-        out.bytes.resize(static_cast<size_t>(x.matrix.rows) * opt.components);
-        projections_to_bytes(out.result, x.matrix.rows, out.bytes.data());
-        return out;
-      },
-      [](Napi::Env e, Out& out, const Napi::Array&) {
-        Napi::Object r = Napi::Object::New(e);
-        r.Set("projections", to_float32(e, out.result.projections));
-        r.Set("axes", to_float32(e, out.result.axes));
-        r.Set("mean", to_float32(e, out.result.mean));
-        r.Set("explainedVariance", to_float64(e, out.result.explained_variance));
-        r.Set("totalVariance", out.result.total_variance);
-        r.Set("bytes", to_uint8(e, out.bytes));
-        return r;
-      });
+      [x, opt, cancel] { return pca_output(cuda::pca(x.matrix, opt, worker_stream(), cancel.get()), x.matrix.rows); },
+      [](Napi::Env e, PcaOutput& out, const Napi::Array&) { return to_js(e, out); });
 }
 
 // cudaDownloadMatrix(view) -> Promise<Float32Array(rows * dim)>

@@ -116,6 +116,20 @@ void symmetric_eigen(std::vector<double>& a, int n, std::vector<double>& values,
   vectors.swap(sorted);
 }
 
+void rayleigh_ritz(const std::vector<double>& q, const std::vector<double>& y, int64_t dim, int m,
+                   std::vector<double>& values, std::vector<double>& vectors) {
+  std::vector<double> b(static_cast<size_t>(m) * m, 0.0);
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < m; ++j) {
+      double s = 0;
+      for (int64_t d = 0; d < dim; ++d) s += q[d * m + i] * y[d * m + j];
+      b[i * m + j] = s;
+    }
+  for (int i = 0; i < m; ++i)
+    for (int j = i + 1; j < m; ++j) b[i * m + j] = b[j * m + i] = 0.5 * (b[i * m + j] + b[j * m + i]);
+  symmetric_eigen(b, m, values, vectors);
+}
+
 PcaResult pca(const MatrixView& x, const PcaOptions& options, const std::atomic<bool>* cancel) {
   check_view(x, "features");
   check_finite(x, "features");
@@ -154,17 +168,8 @@ PcaResult pca(const MatrixView& x, const PcaOptions& options, const std::atomic<
   }
   // Rayleigh-Ritz: B = Q^T C Q (m x m), eigen-decompose, rotate Q.
   covariance_times(x, result.mean, q, m, y);
-  std::vector<double> b(static_cast<size_t>(m) * m, 0.0);
-  for (int i = 0; i < m; ++i)
-    for (int j = 0; j < m; ++j) {
-      double s = 0;
-      for (int64_t d = 0; d < dim; ++d) s += q[d * m + i] * y[d * m + j];
-      b[i * m + j] = s;
-    }
-  for (int i = 0; i < m; ++i)
-    for (int j = i + 1; j < m; ++j) b[i * m + j] = b[j * m + i] = 0.5 * (b[i * m + j] + b[j * m + i]);
   std::vector<double> values, vectors;
-  symmetric_eigen(b, m, values, vectors);
+  rayleigh_ritz(q, y, dim, m, values, vectors);
 
   result.axes.assign(static_cast<size_t>(n_comp) * dim, 0.0f);
   std::vector<double> axes(static_cast<size_t>(n_comp) * dim, 0.0);

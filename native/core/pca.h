@@ -32,6 +32,11 @@ PcaResult pca(const MatrixView& x, const PcaOptions& options, const std::atomic<
 // rows * components byte buffer; with 3 components this is an RGB image of the patch grid.
 void projections_to_bytes(const PcaResult& result, int64_t rows, uint8_t* out);
 
+// The Rayleigh-Ritz step of subspace iteration: B = Q^T Y (m x m, symmetrised) for the
+// orthonormal basis q and y = C q (both dim x m, row-major), then its eigen-decomposition.
+void rayleigh_ritz(const std::vector<double>& q, const std::vector<double>& y, int64_t dim, int m,
+                   std::vector<double>& values, std::vector<double>& vectors);
+
 // Eigen-decomposition of a symmetric n x n matrix (row-major, overwritten) by cyclic Jacobi.
 // Eigenvalues descending; eigenvectors as columns of `vectors` (n x n, row-major).
 void symmetric_eigen(std::vector<double>& matrix, int n, std::vector<double>& values, std::vector<double>& vectors);

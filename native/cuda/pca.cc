@@ -138,17 +138,8 @@ PcaResult pca(const DeviceMatrix& x, const PcaOptions& options, Stream stream, c
   }
   result.total_variance = total / static_cast<double>(rows - 1);
 
-  std::vector<double> b(static_cast<size_t>(m) * m, 0.0);
-  for (int i = 0; i < m; ++i)
-    for (int j = 0; j < m; ++j) {
-      double acc = 0;
-      for (int64_t d = 0; d < dim; ++d) acc += qh[d * m + i] * yh[d * m + j];
-      b[i * m + j] = acc;
-    }
-  for (int i = 0; i < m; ++i)
-    for (int j = i + 1; j < m; ++j) b[i * m + j] = b[j * m + i] = 0.5 * (b[i * m + j] + b[j * m + i]);
   std::vector<double> values, vectors;
-  symmetric_eigen(b, m, values, vectors);
+  rayleigh_ritz(qh, yh, dim, m, values, vectors);
 
   // Axes as columns of a dim x n_comp matrix, so the projection kernel computes (x - mean) A.
   std::vector<double> axes(static_cast<size_t>(dim) * n_comp);

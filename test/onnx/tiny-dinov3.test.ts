@@ -13,6 +13,7 @@ import { main } from '../../lib/onnx/make-tiny-model';
 import { Xorshift32 } from '../../lib/onnx/prng';
 import { buildTinyDinov3, resolveTinyDinov3Options, writeTinyDinov3, type TinyDinov3Options } from '../../lib/onnx/tiny-dinov3';
 import { expectDinoError, expectDinoErrorSync, tempDir } from './helpers';
+import { cosine } from '../helpers/math';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -61,17 +62,6 @@ function row(data: Float32Array, index: number, dim: number): Float32Array {
   return data.subarray(index * dim, (index + 1) * dim);
 }
 
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += (a[i] as number) * (b[i] as number);
-    na += (a[i] as number) ** 2;
-    nb += (b[i] as number) ** 2;
-  }
-  return dot / Math.sqrt(na * nb);
-}
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   let m = 0;
