@@ -49,9 +49,17 @@ export function capabilities(): Capabilities {
   if (c.cuda.reason !== undefined) cuda.reason = c.cuda.reason;
   if (c.cuda.runtimeVersion) cuda.version = `${Math.floor(c.cuda.runtimeVersion / 1000)}.${(c.cuda.runtimeVersion % 1000) / 10}`;
   const capture = c.capture;
-  const nvmm: ComponentStatus = capture.available
-    ? { compiled: false, available: false, reason: 'this build has no Jetson NVMM support' }
-    : { compiled: false, available: false, reason: capture.reason ?? 'the capture module is not built' };
+  // The capture module reports "GStreamer x.y.z with NVMM" when built with Jetson's nvbufsurface.
+  const nvmmBuilt = capture.available && /with NVMM/.test(capture.version ?? '');
+  const nvmm: ComponentStatus = nvmmBuilt
+    ? { compiled: true, available: true }
+    : {
+        compiled: false,
+        available: false,
+        reason: capture.available
+          ? 'the capture module was built without Jetson NVMM support (nvbufsurface.h and libnvbufsurface not found at build time)'
+          : (capture.reason ?? 'the capture module is not built'),
+      };
   return {
     backends,
     cuda,
