@@ -4,12 +4,15 @@
  * live page in headless Chromium (frames arriving, a click switching to the heatmap view, a
  * screenshot), and clean stops.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
 import { capabilities, LiveControls, loadModel, openSource, segmentStream, serveLive } from '../lib';
+import { main } from '../lib/cli/main';
 import { tinyModel } from './helpers/models';
 import { projectRoot } from './helpers/shared';
 
@@ -60,6 +63,24 @@ describe.skipIf(!capture)('live pipeline', () => {
     }
     await source.dispose(); // the capture thread stops; no hang
     expect(source.stats().received).toBeGreaterThanOrEqual(5);
+  });
+
+  it('dinov3 live --record writes the rendered frames to a video and to PNG frames', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dinov3-live-rec-'));
+    const video = join(dir, 'live.mp4');
+    const model = tinyModel({ depth: 1 });
+    const run = async (...args: string[]): Promise<string> => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await main(['live', '--model', model, '--source', 'test://ball', '--width', '160', '--height', '120', '--frames', '12', '--port', '0', '--quiet', ...args], (s) => out.push(s), (s) => err.push(s));
+      expect(code, err.join('\n')).toBe(0);
+      return out.join('\n');
+    };
+    expect(await run('--record', video)).toMatch(/recorded 12 frames/);
+    const probe = execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames,width,height', '-of', 'csv=p=0', video], { encoding: 'utf8' });
+    expect(probe.trim()).toBe('160,120,12');
+    await run('--record', `${join(dir, 'frames')}/`);
+    expect(readdirSync(join(dir, 'frames')).filter((n) => n.endsWith('.png'))).toHaveLength(12);
   });
 
   it.skipIf(!chromium)('the live page in headless Chromium: frames arrive, a click switches to the heatmap', async () => {

@@ -143,8 +143,8 @@ export interface ServeLiveOptions extends Omit<SegmentStreamOptions, 'controls' 
   /** JPEG quality of the stream. Default 80. */
   jpegQuality?: number;
   title?: string;
-  /** Called with every frame (stats, logging). */
-  onFrame?: (frame: LiveFrame) => void;
+  /** Called with every frame (stats, logging, recording); a returned promise is awaited (back-pressure). */
+  onFrame?: (frame: LiveFrame) => void | Promise<void>;
 }
 
 export interface LiveService {
@@ -186,7 +186,7 @@ export async function serveLive(model: Model, source: VideoSource, options: Serv
     try {
       for await (const frame of segmentStream(model, source, { ...streamOptions, controls, jpegQuality, signal: combined })) {
         mjpeg.publish(frame);
-        onFrame?.(frame);
+        await onFrame?.(frame);
       }
     } catch (err) {
       if (!(combined.aborted && isDinoError(err, 'ERR_DINO_ABORTED'))) throw err;

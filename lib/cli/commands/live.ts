@@ -8,6 +8,9 @@ import { serveLive } from '../../live/server';
 import { loadModel } from '../../model/model';
 import { writeTinyDinov3 } from '../../onnx/tiny-dinov3';
 import { parseSize } from '../../util/size';
+import { openVideoWriter } from '../../video/encoder';
+import { openFrameWriter } from '../../video/frame-writer';
+import type { FrameSink } from '../../video/sink';
 import { openSource } from '../../video/sources/source';
 import { oneOf } from '../../validate';
 import { flag, int, parse, str, type Options } from '../args';
@@ -15,12 +18,14 @@ import { loadOptions } from '../model-options';
 
 export const usage = `Usage: dinov3 live --source URI [--model MODEL.onnx] [--clusters 3] [--mode segment|heatmap|pca]
                    [--alpha 0.4] [--size HxW] [--width W --height H --fps N] [--port 8080] [--host 127.0.0.1]
-                   [--frames N] [--backend ...]
+                   [--frames N] [--record out.mp4 | --record frames/] [--backend ...]
 
 Serves a live page (MJPEG view, FPS and stage timings, k/alpha controls, click a point for its
 similarity heatmap) on http://127.0.0.1:PORT/. Sources: csi://0, v4l2:///dev/video0, rtsp://...,
 file://video.mp4, test://ball (GStreamer videotestsrc). Without --model a small test model with
-seeded weights is generated (for trying the pipeline). Bound to localhost unless --host says otherwise.`;
+seeded weights is generated (for trying the pipeline). Bound to localhost unless --host says otherwise.
+--record also writes the rendered frames to a video file (ffmpeg/GStreamer encoder) or, for a
+path ending in /, numbered PNGs.`;
 
 const options: Options = {
   source: { type: 'string' },
@@ -38,6 +43,7 @@ const options: Options = {
   backend: { type: 'string' },
   threads: { type: 'string' },
   quiet: { type: 'boolean' },
+  record: { type: 'string' },
 };
 
 export async function run(argv: readonly string[], out: (s: string) => void): Promise<void> {
@@ -65,6 +71,8 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
   const size = str(p, 'size');
   const frames = int(p, 'frames');
   let last = 0;
+  const record = str(p, 'record');
+  let sink: FrameSink | undefined;
   const live = await serveLive(model, source, {
     port: int(p, 'port', 8080) as number,
     host: str(p, 'host') ?? '127.0.0.1',
@@ -74,7 +82,13 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
     ...(size === undefined ? {} : { size: parseSize(size, '--size') }),
     ...(frames === undefined ? {} : { maxFrames: frames }),
     title: `dinov3 live — ${source.uri}`,
-    onFrame: (f) => {
+    onFrame: async (f) => {
+      if (record !== undefined) {
+        sink ??= record.endsWith('/')
+          ? await openFrameWriter(record)
+          : await openVideoWriter(record, { width: f.rendered.width, height: f.rendered.height, fps: fps === undefined ? 25 : Number(fps) });
+        await sink.write(f.rendered);
+      }
       const t = performance.now();
       if (flag(p, 'quiet') || t - last < 2000) return;
       last = t;
@@ -94,6 +108,10 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     await live.stop();
+    if (sink) {
+      await sink.close();
+      out(`recorded ${sink.written} frames to ${sink.target} (${sink.encoder})`);
+    }
     await model.dispose();
   }
 }
