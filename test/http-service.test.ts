@@ -22,22 +22,11 @@ import { MARKER_COLORS } from '../lib/render/heatmap';
 import { markerThickness, patchRect } from '../lib/render/marker';
 import { tinyModel } from './helpers/models';
 import { projectRoot } from './helpers/shared';
+import { gradientPng } from './helpers/images';
 
 type App = Awaited<ReturnType<typeof buildServer>>;
 
-/** A smooth colourful photo as PNG bytes. */
-async function photo(width: number, height: number): Promise<Buffer> {
-  const data = Buffer.alloc(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const i = (y * width + x) * 3;
-      data[i] = Math.round((255 * x) / (width - 1));
-      data[i + 1] = Math.round((255 * y) / (height - 1));
-      data[i + 2] = (x < width / 2) === (y < height / 2) ? 200 : 40;
-    }
-  }
-  return sharp(data, { raw: { width, height, channels: 3 } }).png().toBuffer();
-}
+const photo = gradientPng;
 
 function pngChunk(type: string, data: Buffer): Buffer {
   const length = Buffer.alloc(4);

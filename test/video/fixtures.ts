@@ -3,7 +3,7 @@
  * ffmpeg's test sources, still images; plus process checks for decoder clean-up.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +12,7 @@ import sharp from 'sharp';
 
 import { writeTinyDinov3 } from '../../lib/onnx/tiny-dinov3';
 import { findProgram } from '../../lib/video/programs';
+import { gradientPng } from '../helpers/images';
 
 const run = promisify(execFile);
 
@@ -70,16 +71,7 @@ export async function cutVideo(path: string, first = 10, second = 10, width = 16
 
 /** A smooth colourful still image (PNG) of the given size. */
 export async function testImage(path: string, width = 160, height = 128): Promise<string> {
-  const data = Buffer.alloc(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const i = (y * width + x) * 3;
-      data[i] = Math.round((255 * x) / (width - 1));
-      data[i + 1] = Math.round((255 * y) / (height - 1));
-      data[i + 2] = (x < width / 2) === (y < height / 2) ? 200 : 40;
-    }
-  }
-  await sharp(data, { raw: { width, height, channels: 3 } }).png().toFile(path);
+  await writeFile(path, await gradientPng(width, height));
   return path;
 }
 
