@@ -11,6 +11,7 @@
         "native/core/kmeans_kernels.cc",
         "native/core/match.cc",
         "native/core/matrix_view.cc",
+        "native/core/overlay.cc",
         "native/core/parallel.cc",
         "native/core/pca.cc",
         "native/core/preprocess.cc",
@@ -27,6 +28,7 @@
         "native/addon/image_ops.cc",
         "native/addon/plugin_loader.cc",
         "native/addon/plugins.cc",
+        "native/addon/render_ops.cc",
         "native/addon/tensorrt_unavailable.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native/core"],

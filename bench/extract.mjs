@@ -65,7 +65,8 @@ for (const size of [224, 448]) {
 // Requests in flight: 8 concurrent extractions of a mix of images (a 1920x1280 JPEG photo and
 // the conformance PNGs), both libraries called the same way (Promise.all). Ours overlaps decoding
 // and preprocessing with inference (ONNX Runtime runs in a worker thread); transformers.js runs
-// inference on the main thread.
+// inference on the main thread. A third variant loads our model with { sessions: 2 } (two ONNX
+// Runtime sessions of cores/2 threads each, side by side).
 {
   const sharp = (await import('sharp')).default;
   const big = join(root, '.cache', 'bench-photo-1920x1280.jpg');
@@ -73,13 +74,16 @@ for (const size of [224, 448]) {
   const mix = ['coffee', 'chelsea', 'astronaut'].map((n) => join(shared, 'conformance', 'images', `${n}.png`));
   const requests = [big, ...mix, big, ...mix];
   const model = await loadModel(modelPath, { size: 224 });
+  const model2 = await loadModel(modelPath, { size: 224, sessions: 2 });
   const extractor = await pipeline('image-feature-extraction', huggingFaceFolder(name, 224), { dtype: 'fp32', local_files_only: true });
+  const all = (m) => async () => (await Promise.all(requests.map((r) => m.extract(r)))).forEach((f) => f.dispose());
   const run = {
-    dinov3: async () => (await Promise.all(requests.map((r) => model.extract(r)))).forEach((f) => f.dispose()),
+    dinov3: all(model),
+    dinov3Sessions2: all(model2),
     tfjs: async () => Promise.all(requests.map((r) => extractor(r))),
   };
   for (const k of Object.keys(run)) await run[k]();
-  const times = { dinov3: [], tfjs: [] };
+  const times = { dinov3: [], dinov3Sessions2: [], tfjs: [] };
   for (let i = 0; i < Math.max(5, Math.ceil(runs / 2)); i++) {
     for (const k of Object.keys(run)) {
       const t = performance.now();
@@ -87,8 +91,9 @@ for (const size of [224, 448]) {
       times[k].push(performance.now() - t);
     }
   }
-  concurrent = { requests: requests.length, dinov3: median(times.dinov3), tfjs: median(times.tfjs) };
+  concurrent = { requests: requests.length, dinov3: median(times.dinov3), sessions2: median(times.dinov3Sessions2), tfjs: median(times.tfjs) };
   await model.dispose();
+  await model2.dispose();
 }
 
 console.log(`\n${name} on ${machine()}, ${new Date().toISOString().slice(0, 10)}, ${runs} interleaved runs, medians\n`);
@@ -97,4 +102,7 @@ console.log('|---|---|---|---|---|---|');
 for (const r of rows) {
   console.log(`| ${r.size}x${r.size} | ${r.raw.toFixed(1)} ms | ${r.dinov3.toFixed(1)} ms | ${r.tfjs.toFixed(1)} ms | ${(r.overhead * 100).toFixed(1)} % | ${r.speedup.toFixed(2)}x |`);
 }
-console.log(`\n${concurrent.requests} requests in flight (Promise.all; a 1920x1280 JPEG and the conformance PNGs, 224x224): dinov3-trt ${concurrent.dinov3.toFixed(1)} ms, transformers.js ${concurrent.tfjs.toFixed(1)} ms — ${(concurrent.tfjs / concurrent.dinov3).toFixed(2)}x`);
+console.log(`\n${concurrent.requests} requests in flight (Promise.all; a 1920x1280 JPEG and the conformance PNGs, 224x224):`);
+console.log(`  dinov3-trt ${concurrent.dinov3.toFixed(1)} ms (${(concurrent.tfjs / concurrent.dinov3).toFixed(2)}x transformers.js)`);
+console.log(`  dinov3-trt, sessions: 2 ${concurrent.sessions2.toFixed(1)} ms (${(concurrent.tfjs / concurrent.sessions2).toFixed(2)}x)`);
+console.log(`  transformers.js ${concurrent.tfjs.toFixed(1)} ms`);

@@ -1,9 +1,11 @@
 /**
  * Benchmark (issue 4): frames per second of `dinov3 segment` on a 640x480 video with ViT-S/16 at
- * 224 on the CPU, against the bare inference rate (Model.extract on the same decoded frames, kept
- * two deep so the backend never waits) measured in the same run. Goal: segment >= 90 % of bare.
+ * 224 on the CPU, against the bare inference rate (Model.extract on the same decoded frames, with
+ * one call more in flight than the model runs at once, so the backend never waits) measured in the
+ * same run. Goal: segment >= 90 % of bare.
  *
  *   node bench/run-ts.cjs bench/segment-video.ts [--frames 30] [--rounds 8] [--k 5] [--size 224]
+ *                                                [--sessions 1] [--threads N]
  *                                                [--model .cache/models/vits16/vits16.onnx]
  *
  * The model defaults to ViT-S/16 from ../shared/models with seeded weights, copied into
@@ -25,6 +27,12 @@ import { PipelineStats } from '../lib/pipeline/stats';
 import { openVideo, type VideoFrame } from '../lib/video/decoder';
 import { openVideoWriter } from '../lib/video/encoder';
 import type { FrameSink } from '../lib/video/sink';
+
+/** CPU accounting shared with bench/live-pipeline.mjs. */
+const { cpuMs, measured } = require('./cpu-load.cjs') as {
+  cpuMs: () => number;
+  measured: <T>(fn: () => Promise<T>) => Promise<T & { others: number }>;
+};
 
 const root = resolve(__dirname, '..');
 const args = process.argv.slice(2);
@@ -49,24 +57,13 @@ function cpuName(): string {
   return /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
 }
 
-/**
- * CPU time used so far, ms: this process (all threads: main, ONNX Runtime worker and its pool,
- * libuv pool) plus its finished children (ffmpeg decoder and encoder), from /proc/self/stat.
- */
-function cpuMs(): number {
-  const own = process.cpuUsage();
-  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? [];
-  const ticks = Number(fields[13]) + Number(fields[14]); // cutime + cstime (fields 16, 17 of stat)
-  return (own.user + own.system) / 1000 + ticks * 10;
-}
-
 interface Phase {
   fps: number;
   cpuPerFrame: number;
   detail: string;
 }
 
-/** Model.extract alone on the decoded frames, two calls in flight. */
+/** Model.extract alone on the decoded frames, one call more in flight than the model runs at once. */
 async function bare(model: Model, frames: readonly VideoFrame[], size: number): Promise<Phase> {
   let inference = 0;
   const cpu0 = cpuMs();
@@ -79,7 +76,7 @@ async function bare(model: Model, frames: readonly VideoFrame[], size: number): 
         f.dispose();
       }),
     );
-    if (inFlight.length >= 2) await inFlight.shift();
+    if (inFlight.length >= model.concurrency + 1) await inFlight.shift();
   }
   await Promise.all(inFlight);
   const seconds = (performance.now() - start) / 1000;
@@ -103,27 +100,6 @@ async function segment(model: Model, video: string, output: string, k: number, s
   return { fps: stats.fps, cpuPerFrame: (cpuMs() - cpu0) / stats.frames, detail: stats.summary().split('\n')[1] ?? '' };
 }
 
-/** Busy CPU time of the whole machine so far, ms (all processes; /proc/stat, 100 ticks/s). */
-function machineBusyMs(): number {
-  const [, ...ticks] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).map(Number);
-  const total = ticks.slice(0, 8).reduce((a, b) => a + b, 0);
-  return (total - (ticks[3] ?? 0) - (ticks[4] ?? 0)) * 10;
-}
-
-/**
- * Runs `fn` and reports the share of the machine's CPU capacity that other processes used
- * meanwhile: on a shared machine, rounds with others busy are not comparable.
- */
-async function measured<T extends Phase>(fn: () => Promise<T>): Promise<T & { others: number }> {
-  const busy0 = machineBusyMs();
-  const own0 = cpuMs();
-  const t0 = performance.now();
-  const result = await fn();
-  const capacity = (performance.now() - t0) * availableParallelism();
-  const others = Math.max(0, machineBusyMs() - busy0 - (cpuMs() - own0)) / capacity;
-  return { ...result, others };
-}
-
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -137,7 +113,9 @@ async function main(): Promise<void> {
   const size = Number(arg('size', '224'));
   const modelPath = resolve(arg('model', '') || vits16());
   const dir = mkdtempSync(join(tmpdir(), 'dinov3-bench-'));
-  const model = await loadModel(modelPath);
+  const sessions = Number(arg('sessions', '1'));
+  const threads = arg('threads', '');
+  const model = await loadModel(modelPath, { sessions, ...(threads ? { threads: Number(threads) } : {}) });
   try {
     const video = join(dir, 'input-640x480.mp4');
     execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=640x480:rate=25', '-frames:v', String(count), '-c:v', 'libx264', '-pix_fmt', 'yuv420p', video]);
@@ -145,7 +123,7 @@ async function main(): Promise<void> {
     for await (const f of await openVideo(video)) frames.push(f);
     await model.extract(frames[0] as VideoFrame, { size }); // warm-up
     console.log(`machine: ${cpuName()}, ${availableParallelism()} CPUs, Node ${process.version}, backend ${model.backend}`);
-    console.log(`model: ${modelPath}, input ${size}x${size}, k = ${k}, video 640x480 H.264, ${frames.length} frames per round\n`);
+    console.log(`model: ${modelPath}, input ${size}x${size}, k = ${k}, ONNX Runtime sessions ${sessions} (threads each: ${threads || 'default'}), video 640x480 H.264, ${frames.length} frames per round\n`);
     const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
     const wall: number[] = [];
     const cpu: number[] = [];

@@ -317,6 +317,26 @@ export interface NativeBinding {
     outWidth: number,
     outHeight: number,
   ): Promise<Uint8Array>;
+  /** Any pixel format at any pitch to packed RGB (alpha dropped, BGR swapped, gray replicated). */
+  toRgb(pixels: Uint8Array, width: number, height: number, rowBytes: number, format: NativePixelFormat): Promise<Uint8Array>;
+  /**
+   * Label overlay at the photo's resolution (native/core/overlay.h): pixel (x, y) takes the label
+   * of grid cell (rowOf[y], colOf[x]); k = drawn.length, colours holds 3 bytes per label, alpha
+   * is the colour's weight in 1/256 steps. No photo: the colours alone on black.
+   */
+  overlayLabels(
+    photo: Uint8Array | null,
+    width: number,
+    height: number,
+    colOf: Int32Array,
+    rowOf: Int32Array,
+    labels: Int32Array,
+    gridRows: number,
+    gridCols: number,
+    colours: Uint8Array,
+    drawn: Uint8Array,
+    alpha: number,
+  ): Promise<Uint8Array>;
   halfToFloat(halves: Uint16Array): Promise<Float32Array>;
   floatToHalf(floats: Float32Array): Promise<Uint16Array>;
 

@@ -29,8 +29,19 @@ export interface LoadOptions {
   /** Per-channel mean and std for normalisation. Default ImageNet (or preprocessor_config.json). */
   mean?: readonly [number, number, number];
   std?: readonly [number, number, number];
-  /** ONNX Runtime intra-op threads. Default: all cores. */
+  /**
+   * ONNX Runtime intra-op threads of each session. Default: all cores with one session, the
+   * cores divided among the sessions with several.
+   */
   threads?: number;
+  /**
+   * ONNX Runtime sessions of the model, each in its own worker thread, running concurrent
+   * calls side by side. Default 1 (lowest latency of one call). For frame pipelines on a CPU
+   * with few cores, 2 sessions of 1 thread each give more frames per second than 1 session of
+   * 2 threads (docs/BENCHMARKS.md); each session holds its own copy of the weights. Ignored by
+   * TensorRT.
+   */
+  sessions?: number;
   /** Inference calls allowed to wait for the backend before ERR_DINO_BUSY. Default 64. */
   maxQueue?: number;
   /** Image decoding limits. */
@@ -53,5 +64,6 @@ export interface ExtractOptions {
 export const DEFAULTS = {
   size: 224,
   maxQueue: 64,
+  sessions: 1,
   backend: 'auto' as BackendChoice,
 } as const;

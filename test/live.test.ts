@@ -65,6 +65,19 @@ describe.skipIf(!capture)('live pipeline', () => {
     expect(source.stats().received).toBeGreaterThanOrEqual(5);
   });
 
+  it('keeps as many frames in inference as the model has sessions, in capture order', async () => {
+    await using model = await loadModel(tinyModel({ depth: 1 }), { sessions: 2, threads: 1 });
+    const source = await openSource('test://ball', { width: 96, height: 64, numBuffers: 12, drop: false });
+    const sequences: number[] = [];
+    for await (const f of segmentStream(model, source, { k: 2, size: 64 })) {
+      expect(f.index).toBe(sequences.length);
+      sequences.push(f.sequence);
+    }
+    expect(sequences).toHaveLength(12);
+    expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
+    await source.dispose();
+  });
+
   it('dinov3 live --record writes the rendered frames to a video and to PNG frames', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dinov3-live-rec-'));
     const video = join(dir, 'live.mp4');

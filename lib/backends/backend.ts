@@ -51,6 +51,8 @@ export interface Backend {
   readonly name: BackendName;
   readonly inputs: readonly IoInfo[];
   readonly outputs: readonly IoInfo[];
+  /** Runs this backend executes at once (the Model queues the rest). */
+  readonly concurrency: number;
   /** Runs the graph on one input tensor and returns the requested outputs. */
   run(inputName: string, input: BackendTensor, fetches: readonly string[], signal?: AbortSignal): Promise<BackendResult>;
   /** Releases the session/engine; waits for runs in flight. */

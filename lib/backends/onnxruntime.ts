@@ -1,10 +1,12 @@
 /**
- * ONNX Runtime backend (onnxruntime-node, CPU). The session lives in a worker thread
+ * ONNX Runtime backend (onnxruntime-node, CPU). Each session lives in a worker thread
  * (onnxruntime-worker.js) because onnxruntime-node's run() blocks the thread that calls it;
- * here the event loop stays free while a model runs.
+ * here the event loop stays free while a model runs. Several sessions of one model may run side
+ * by side (`sessions`), each on its share of the cores.
  * @module
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
@@ -13,7 +15,15 @@ import type { Backend, BackendResult, BackendTensor, HostTensor, IoInfo } from '
 
 /** Options of the ONNX Runtime backend. */
 export interface OnnxRuntimeOptions {
-  /** Threads for one operator (intra-op). Default: ONNX Runtime's choice (all cores). */
+  /**
+   * Sessions, each in its own worker thread; runs go to an idle one, so this many run at once.
+   * Default 1.
+   */
+  sessions?: number;
+  /**
+   * Threads for one operator (intra-op) of each session. Default: ONNX Runtime's choice (all
+   * cores) with one session; the cores divided among the sessions with several.
+   */
   intraOpThreads?: number;
   /** Graph optimisation level. Default 'all'. */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
@@ -54,8 +64,8 @@ function workerScript(): string {
   throw new DinoError('ERR_DINO_INTERNAL', `onnxruntime worker script missing at ${here}`);
 }
 
-export class OnnxRuntimeBackend implements Backend {
-  readonly name = 'onnxruntime' as const;
+/** One InferenceSession in its own worker thread. */
+class SessionWorker {
   readonly inputs: readonly IoInfo[];
   readonly outputs: readonly IoInfo[];
   readonly #worker: Worker;
@@ -77,12 +87,7 @@ export class OnnxRuntimeBackend implements Backend {
   }
 
   /** Loads a model (path or bytes) into a new worker thread. */
-  static async create(model: string | Uint8Array, options: OnnxRuntimeOptions = {}): Promise<OnnxRuntimeBackend> {
-    const sessionOptions: Record<string, unknown> = {
-      graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
-      executionProviders: ['cpu'],
-    };
-    if (options.intraOpThreads !== undefined) sessionOptions.intraOpNumThreads = options.intraOpThreads;
+  static async create(model: string | Uint8Array, sessionOptions: Record<string, unknown>): Promise<SessionWorker> {
     const worker = new Worker(workerScript(), { workerData: { model, sessionOptions } });
     const ready = await new Promise<Extract<WorkerMessage, { type: 'ready' }>>((resolve, reject) => {
       const onMessage = (msg: WorkerMessage): void => {
@@ -110,16 +115,17 @@ export class OnnxRuntimeBackend implements Backend {
       await worker.terminate();
       throw err;
     });
-    return new OnnxRuntimeBackend(worker, toIo(ready.inputs), toIo(ready.outputs));
+    return new SessionWorker(worker, toIo(ready.inputs), toIo(ready.outputs));
   }
 
-  run(inputName: string, input: BackendTensor, fetches: readonly string[], signal?: AbortSignal): Promise<BackendResult> {
-    const stack = new Error();
+  /** Runs in flight on this session. */
+  get load(): number {
+    return this.#pending.size;
+  }
+
+  run(inputName: string, input: HostTensor, fetches: readonly string[], signal: AbortSignal | undefined, stack: Error): Promise<BackendResult> {
     if (this.#disposed) return Promise.reject(new DinoError('ERR_DINO_DISPOSED', 'The model has been disposed'));
     if (this.#exitError) return Promise.reject(this.#exitError);
-    if (input.location !== 'cpu') {
-      return Promise.reject(new DinoError('ERR_DINO_INVALID_ARGUMENT', 'The ONNX Runtime backend takes host tensors only'));
-    }
     const id = this.#nextId++;
     return new Promise<BackendResult>((resolve, reject) => {
       const onAbort = (): void => {
@@ -204,5 +210,60 @@ export class OnnxRuntimeBackend implements Backend {
     this.#exitError = error;
     for (const p of this.#pending.values()) p.reject(error);
     this.#pending.clear();
+  }
+}
+
+/**
+ * The ONNX Runtime backend: one or more sessions of the same model, each in its own worker
+ * thread. With several, concurrent runs go to the idle session with the fewest runs, so a
+ * pipeline with frames in flight keeps every session busy without the sessions' threads waiting
+ * on one another.
+ */
+export class OnnxRuntimeBackend implements Backend {
+  readonly name = 'onnxruntime' as const;
+  readonly inputs: readonly IoInfo[];
+  readonly outputs: readonly IoInfo[];
+  readonly concurrency: number;
+  readonly #sessions: readonly SessionWorker[];
+
+  private constructor(sessions: readonly SessionWorker[]) {
+    const first = sessions[0] as SessionWorker;
+    this.#sessions = sessions;
+    this.concurrency = sessions.length;
+    this.inputs = first.inputs;
+    this.outputs = first.outputs;
+  }
+
+  /** Loads a model (path or bytes) into `options.sessions` worker threads. */
+  static async create(model: string | Uint8Array, options: OnnxRuntimeOptions = {}): Promise<OnnxRuntimeBackend> {
+    const sessions = options.sessions ?? 1;
+    const sessionOptions: Record<string, unknown> = {
+      graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+      executionProviders: ['cpu'],
+    };
+    const threads = options.intraOpThreads ?? (sessions > 1 ? Math.max(1, Math.floor(availableParallelism() / sessions)) : undefined);
+    if (threads !== undefined) sessionOptions.intraOpNumThreads = threads;
+    const started = await Promise.allSettled(Array.from({ length: sessions }, () => SessionWorker.create(model, sessionOptions)));
+    const ok = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(ok.map((s) => s.dispose()));
+      throw failed.reason;
+    }
+    return new OnnxRuntimeBackend(ok);
+  }
+
+  run(inputName: string, input: BackendTensor, fetches: readonly string[], signal?: AbortSignal): Promise<BackendResult> {
+    const stack = new Error();
+    if (input.location !== 'cpu') {
+      return Promise.reject(new DinoError('ERR_DINO_INVALID_ARGUMENT', 'The ONNX Runtime backend takes host tensors only'));
+    }
+    let session = this.#sessions[0] as SessionWorker;
+    for (const s of this.#sessions) if (s.load < session.load) session = s;
+    return session.run(inputName, input, fetches, signal, stack);
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.#sessions.map((s) => s.dispose()));
   }
 }

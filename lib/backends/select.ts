@@ -52,7 +52,10 @@ export async function createBackend(modelPath: string, options: LoadOptions): Pr
     throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `Unknown backend '${String(choice)}'; use 'auto', 'onnxruntime' or 'tensorrt'`);
   }
   const ort = async (): Promise<Backend> =>
-    OnnxRuntimeBackend.create(modelPath, options.threads === undefined ? {} : { intraOpThreads: options.threads });
+    OnnxRuntimeBackend.create(modelPath, {
+      ...(options.threads === undefined ? {} : { intraOpThreads: options.threads }),
+      ...(options.sessions === undefined ? {} : { sessions: options.sessions }),
+    });
   if (choice === 'onnxruntime') return { backend: await ort() };
   const unavailable = tensorrtUnavailable();
   if (choice === 'tensorrt') {

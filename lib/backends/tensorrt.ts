@@ -27,6 +27,9 @@ export class TensorRtBackend implements Backend {
   readonly name = 'tensorrt' as const;
   readonly inputs: readonly IoInfo[];
   readonly outputs: readonly IoInfo[];
+  /** One inference at a time: the GPU runs them one after another anyway; the CPU-side work of
+   * the next call (decode, upload, preprocessing) overlaps it. */
+  readonly concurrency = 1;
   readonly #engine: NativeTrtEngine;
   #inFlight = 0;
   #idle: Array<() => void> = [];

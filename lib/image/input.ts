@@ -40,10 +40,6 @@ const NATIVE_FORMAT: Record<PixelFormat, NativePixelFormat> = {
   gray: NativePixelFormat.Gray,
 };
 
-export function channelsOf(format: PixelFormat): number {
-  return CHANNELS[format];
-}
-
 export function nativeFormat(format: PixelFormat): NativePixelFormat {
   return NATIVE_FORMAT[format];
 }

@@ -1,8 +1,9 @@
 /**
  * segmentStream(): live segmentation (or similarity heatmaps, or PCA) of a video source, frame
- * by frame, as an async iterator. Inference of frame n+1 overlaps clustering, rendering and JPEG
- * encoding of frame n; a live source drops frames it cannot keep up with instead of queueing
- * them, so latency stays bounded. Settings can change while it runs (LiveControls).
+ * by frame, as an async iterator. Inference of frame n+1 (and more, with a model of several
+ * sessions) overlaps clustering, rendering and JPEG encoding of frame n; a live source drops
+ * frames it cannot keep up with instead of queueing them, so latency stays bounded. Settings can
+ * change while it runs (LiveControls).
  * @module
  */
 import sharp from 'sharp';
@@ -125,16 +126,29 @@ export async function* segmentStream(model: Model, source: VideoSource, options:
     return { sequence: lease.sequence, frame, captureMs, capturedAt: t0, features };
   };
 
-  let current = await next();
-  let pending: Promise<InFlight | undefined> | undefined;
+  // Frames in inference while one is analysed: as many as the model runs at once. Captures
+  // happen one after another (a chain); inferences overlap.
+  const depth = model.concurrency;
+  const queue: Array<Promise<InFlight | undefined>> = [];
+  let captured: Promise<unknown> = Promise.resolve();
+  let requested = 0;
+  const topUp = (): void => {
+    while (queue.length < depth && requested < limit) {
+      requested++;
+      const p = captured.then(next);
+      captured = p.catch(() => undefined);
+      p.catch(() => undefined);
+      queue.push(p);
+    }
+  };
+  topUp();
+  let current = await queue.shift();
   try {
     while (current && index < limit) {
       if (signal?.aborted) throw new DinoError('ERR_DINO_ABORTED', 'The stream was aborted', { cause: signal.reason });
       const features = await current.features;
-      // Start the next frame's capture and inference before analysing this one.
-      const upcoming = index + 1 < limit ? next() : Promise.resolve(undefined);
-      upcoming.catch(() => undefined);
-      pending = upcoming;
+      // Start the next frames' capture and inference before analysing this one.
+      topUp();
       try {
         const settings = controls.settings;
         const t1 = now();
@@ -164,7 +178,7 @@ export async function* segmentStream(model: Model, source: VideoSource, options:
               ? await renderHeatmap(base, heatmap, { overlay: true, alpha: Math.max(settings.alpha, 0.3), ...(colormap ? { colormap } : {}) })
               : await renderPca(base, pca as PcaResult, { alpha: settings.alpha });
         const t3 = now();
-        const jpeg = quality > 0 ? await sharp(rendered.data, { raw: { width: rendered.width, height: rendered.height, channels: 3 } }).jpeg({ quality }).toBuffer() : undefined;
+        const jpeg = quality > 0 ? await sharp(rendered.data, { raw: { width: rendered.width, height: rendered.height, channels: 3 } }).jpeg({ quality, optimiseCoding: false }).toBuffer() : undefined;
         const t4 = now();
         times.push(t4);
         while (times.length > 1 && (times[0] as number) < t4 - 1000) times.shift();
@@ -194,14 +208,13 @@ export async function* segmentStream(model: Model, source: VideoSource, options:
       } finally {
         features.dispose();
       }
-      current = await upcoming;
-      pending = undefined;
+      current = await queue.shift();
     }
   } finally {
     // Left early (break, error, abort): free the features of frames already in flight.
-    const release = (p: Promise<InFlight | undefined> | undefined): void =>
-      void p?.then((f) => f?.features.then((x) => x.dispose(), () => undefined), () => undefined);
-    release(pending);
+    const release = (p: Promise<InFlight | undefined>): void =>
+      void p.then((f) => f?.features.then((x) => x.dispose(), () => undefined), () => undefined);
+    for (const p of queue.splice(0)) release(p);
     if (current) release(Promise.resolve(current));
   }
 }

@@ -73,7 +73,7 @@ export class Model {
     this.info = info;
     this.#backend = backend;
     this.#contract = contract;
-    this.#limiter = new Limiter(1, options.maxQueue ?? DEFAULTS.maxQueue);
+    this.#limiter = new Limiter(backend.concurrency, options.maxQueue ?? DEFAULTS.maxQueue);
     this.#mean = new Float32Array(info.mean);
     this.#std = new Float32Array(info.std);
     this.#decode = options.decode;
@@ -82,6 +82,14 @@ export class Model {
   /** Backend in use. */
   get backend(): BackendName {
     return this.#backend.name;
+  }
+
+  /**
+   * Inferences this model runs at once (ONNX Runtime: its `sessions`; TensorRT: 1). Pipelines
+   * keep this many frames in inference.
+   */
+  get concurrency(): number {
+    return this.#backend.concurrency;
   }
 
   /**
@@ -349,6 +357,9 @@ export class Model {
 export async function loadModel(path: string, options: LoadOptions = {}): Promise<Model> {
   if (typeof path !== 'string' || path.length === 0) invalid('path', 'the path of an ONNX file', path);
   if (!isObject(options as unknown)) invalid('options', 'an options object', options);
+  if (options.threads !== undefined) integer(options.threads, 'threads', 1, 1024);
+  if (options.sessions !== undefined) integer(options.sessions, 'sessions', 1, 64);
+  if (options.maxQueue !== undefined) integer(options.maxQueue, 'maxQueue', 0);
   const abs = resolvePath(path);
   try {
     const s = await stat(abs);
@@ -368,11 +379,18 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
       contract.inputType === 'float16'
         ? { location: 'cpu', type: 'float16', dims: [probeBatch, 3, probe.height, probe.width], data: new Uint16Array(probeBatch * 3 * probe.height * probe.width) }
         : { location: 'cpu', type: 'float32', dims: [probeBatch, 3, probe.height, probe.width], data: new Float32Array(probeBatch * 3 * probe.height * probe.width) };
-    const out = await backend.run(contract.inputName, probeInput, contract.fetches).catch((err: unknown) => {
-      throw toDinoError(err, 'ERR_DINO_INVALID_MODEL', undefined, `The model failed a probe run at ${formatSize(probe)}`);
-    });
+    // One probe per concurrent session (each run goes to an idle one): every session is checked
+    // and warmed up.
+    const probes = await Promise.all(
+      Array.from({ length: backend.concurrency }, () =>
+        backend.run(contract.inputName, probeInput, contract.fetches).catch((err: unknown) => {
+          throw toDinoError(err, 'ERR_DINO_INVALID_MODEL', undefined, `The model failed a probe run at ${formatSize(probe)}`);
+        }),
+      ),
+    );
+    const out = probes[0] as (typeof probes)[number];
     const resolved = resolveContract(contract, probe, contract.fetches.map((n) => out.outputs[n]?.dims ?? []));
-    for (const t of Object.values(out.outputs)) if (t.location === 'cuda') t.tensor.dispose();
+    for (const t of probes.flatMap((p) => Object.values(p.outputs))) if (t.location === 'cuda') t.tensor.dispose();
     const config = await readPreprocessorConfig(abs);
     const defaultSize = contract.fixedSize ?? (opt ? probe : undefined) ?? (options.size !== undefined ? parseSize(options.size) : config.size ?? parseSize(DEFAULTS.size));
     checkPatchMultiple(defaultSize, resolved.patchSize);

@@ -31,7 +31,7 @@ export interface SegmentVideoOptions extends Partial<ClusterTrackerOptions> {
   pca?: boolean;
   /** How to render each frame; false: no rendering (labels only). Default: overlay with the jet palette. */
   render?: SegmentationRenderOptions | PcaRenderOptions | false;
-  /** Frames decoded and sent to inference ahead of the one being clustered. Default 2. */
+  /** Frames decoded and sent to inference ahead of the one being clustered. Default 2, or the model's {@link Model.concurrency} when larger. */
   prefetch?: number;
   /** Decoder choice and frame limit for video files. */
   tool?: FrameSourceOptions['tool'];
@@ -115,7 +115,7 @@ export function segmentVideo(
   if (tracker && tracker.k > patches) {
     throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `k = ${tracker.k} is larger than the number of patches (${patches} at ${size.height}x${size.width}); use at most ${patches} clusters or a larger size`);
   }
-  const prefetch = integer(options.prefetch ?? 2, 'prefetch', 1, 64);
+  const prefetch = integer(options.prefetch ?? Math.max(2, model.concurrency), 'prefetch', 1, 64);
   const maxFrames = optional(options.maxFrames, (v) => integer(v, 'maxFrames', 1));
   const signal = signalArg(options.signal, 'signal');
   const render = options.render === false ? undefined : pca ? { pca: resolvePcaOptions((options.render ?? {}) as PcaRenderOptions) } : { seg: resolveSegmentationOptions((options.render ?? {}) as SegmentationRenderOptions) };

@@ -4,9 +4,9 @@
  * @internal
  * @module
  */
-import { decodeImage, channelsOf, type DecodedImage, type ImageInput } from '../image/input';
+import { native } from '../binding';
+import { decodeImage, nativeFormat, type DecodedImage, type ImageInput } from '../image/input';
 import { integer, isObject } from '../validate';
-import { forRows } from './chunked';
 import type { RgbImage } from './types';
 
 /**
@@ -30,33 +30,12 @@ function isPackedRgb(value: unknown): value is RgbImage {
   return isObject(value) && value.data instanceof Uint8Array && !('format' in value);
 }
 
-/** Packed RGB of any decoded image (no copy when it already is packed RGB). */
+/** Packed RGB of any decoded image (no copy when it already is packed RGB; else the native converter, off the main thread). */
 export async function toRgb(img: DecodedImage): Promise<RgbImage> {
   const { width, height, format, rowBytes } = img;
   if (format === 'rgb' && rowBytes === width * 3) return { data: img.data.subarray(0, width * height * 3), width, height };
-  const ch = channelsOf(format);
-  const src = img.data;
-  const out = new Uint8Array(width * height * 3);
-  const [r, g, b] = format === 'bgr' || format === 'bgra' ? [2, 1, 0] : [0, 1, 2];
-  await forRows(height, width, (y0, y1) => {
-    for (let y = y0; y < y1; y++) {
-      let s = y * rowBytes;
-      let d = y * width * 3;
-      for (let x = 0; x < width; x++, s += ch, d += 3) {
-        if (ch === 1) {
-          const v = src[s] as number;
-          out[d] = v;
-          out[d + 1] = v;
-          out[d + 2] = v;
-        } else {
-          out[d] = src[s + r] as number;
-          out[d + 1] = src[s + g] as number;
-          out[d + 2] = src[s + b] as number;
-        }
-      }
-    }
-  });
-  return { data: out, width, height };
+  const data = await native().toRgb(img.data, width, height, rowBytes, nativeFormat(format));
+  return { data, width, height };
 }
 
 /** Decodes the base of a render. */

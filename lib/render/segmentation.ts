@@ -5,10 +5,10 @@
  * @module
  */
 import type { Grid } from '../analysis/types';
+import { native } from '../binding';
 import { DinoError } from '../errors';
 import { boolean, integer, invalid, isObject, oneOf } from '../validate';
 import { resolveBase, type RenderBase, type ResolvedBase } from './base-image';
-import { forRows } from './chunked';
 import { sideBySide } from './compose';
 import { alpha256, needPhoto } from './options';
 import { paletteColors, type Palette } from './palettes';
@@ -90,55 +90,22 @@ export async function renderSegmentationResolved(base: ResolvedBase, l: LabelGri
   const { width, height } = base;
   const photo = o.mode === 'overlay' || o.sideBySide ? needPhoto(base.photo, o.sideBySide ? 'A side-by-side segmentation' : 'An overlay segmentation') : undefined;
   const blend = o.mode === 'overlay' ? photo : undefined;
-  const xs = nearestAxis(width, l.grid.cols);
-  const ys = nearestAxis(height, l.grid.rows);
-  const data = new Uint8Array(width * height * 3);
-  const { labels, grid } = l;
-  const { show } = o;
-  // Per label: its colour times alpha (+ rounding), so a blended pixel is (photo * (256 - a) + term) >> 8.
-  const a = o.alpha;
-  const keep = 256 - a;
-  const term = new Int32Array(k * 3);
   const drawn = new Uint8Array(k);
-  for (let i = 0; i < k; i++) {
-    drawn[i] = show && !show.has(i) ? 0 : 1;
-    for (let c = 0; c < 3; c++) term[i * 3 + c] = blend ? (colours[i * 3 + c] as number) * a + 128 : (colours[i * 3 + c] as number);
-  }
-  const src = blend?.data;
-  // Offset into `term` of every pixel of a grid row (-1: not drawn), built once per grid row.
-  const offsets = new Int32Array(width);
-  let offsetsRow = -1;
-  await forRows(height, width, (y0, y1) => {
-    for (let y = y0; y < y1; y++) {
-      const gridRow = ys[y] as number;
-      if (gridRow !== offsetsRow) {
-        offsetsRow = gridRow;
-        for (let x = 0; x < width; x++) {
-          const label = labels[gridRow * grid.cols + (xs[x] as number)] as number;
-          offsets[x] = label < 0 || label >= k || drawn[label] === 0 ? -1 : label * 3;
-        }
-      }
-      let i = y * width * 3;
-      for (let x = 0; x < width; x++, i += 3) {
-        const t = offsets[x] as number;
-        if (src) {
-          if (t < 0) {
-            data[i] = src[i] as number;
-            data[i + 1] = src[i + 1] as number;
-            data[i + 2] = src[i + 2] as number;
-          } else {
-            data[i] = ((src[i] as number) * keep + (term[t] as number)) >> 8;
-            data[i + 1] = ((src[i + 1] as number) * keep + (term[t + 1] as number)) >> 8;
-            data[i + 2] = ((src[i + 2] as number) * keep + (term[t + 2] as number)) >> 8;
-          }
-        } else if (t >= 0) {
-          data[i] = term[t] as number;
-          data[i + 1] = term[t + 1] as number;
-          data[i + 2] = term[t + 2] as number;
-        }
-      }
-    }
-  });
+  for (let i = 0; i < k; i++) drawn[i] = o.show && !o.show.has(i) ? 0 : 1;
+  // The native kernel (native/core/overlay.h): (photo * (256 - alpha) + colour * alpha + 128) >> 8.
+  const data = await native().overlayLabels(
+    blend ? blend.data : null,
+    width,
+    height,
+    nearestAxis(width, l.grid.cols),
+    nearestAxis(height, l.grid.rows),
+    l.labels,
+    l.grid.rows,
+    l.grid.cols,
+    colours,
+    drawn,
+    o.alpha,
+  );
   const image: RgbImage = { data, width, height };
   return o.sideBySide && photo ? sideBySide([photo, image]) : image;
 }

@@ -40,7 +40,8 @@ async function ffmpegArgs(program: string, path: string, w: number, h: number, f
     args: [
       '-nostdin', '-v', 'error', '-y',
       '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${w}x${h}`, '-r', String(fps), '-i', 'pipe:0',
-      '-an', '-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2', '-c:v', codec, ...quality, '-pix_fmt', 'yuv420p',
+      // yuv420p needs even sizes: pad odd ones by a pixel (the filter costs CPU, so only then).
+      '-an', ...(w % 2 || h % 2 ? ['-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2'] : []), '-c:v', codec, ...quality, '-pix_fmt', 'yuv420p',
       '-movflags', '+faststart', path,
     ],
   };

@@ -1,4 +1,4 @@
-// Bindings for image preprocessing and fp16 conversion.
+// Bindings for image preprocessing, pixel-format conversion and fp16 conversion.
 #include <napi.h>
 
 #include <vector>
@@ -98,6 +98,21 @@ Napi::Value ResizeRgb(const Napi::CallbackInfo& info) {
       {img.keep_alive});
 }
 
+// toRgb(pixels, width, height, rowBytes, format) -> Promise<Uint8Array> (packed RGB)
+Napi::Value ToRgb(const Napi::CallbackInfo& info) {
+  ImageArgs img = image_args(info, 0);
+  auto out = Napi::Uint8Array::New(info.Env(), static_cast<size_t>(img.image.width) * img.image.height * 3);
+  uint8_t* dst = out.Data();
+  const ImageView view = img.image;
+  return PromiseWorker<bool>::Start(
+      info.Env(), "dinov3.toRgb",
+      [=] {
+        to_packed_rgb(view, dst);
+        return true;
+      },
+      [](Napi::Env, bool&, const Napi::Array& held) { return held.Get(1u); }, {img.keep_alive, out});
+}
+
 // halfToFloat(Uint16Array) -> Promise<Float32Array>
 Napi::Value HalfToFloat(const Napi::CallbackInfo& info) {
   auto in = uint16_arg(info[0], "halves");
@@ -135,6 +150,7 @@ Napi::Value FloatToHalf(const Napi::CallbackInfo& info) {
 void register_image_ops(Napi::Env env, Napi::Object exports) {
   exports.Set("preprocess", Napi::Function::New<Preprocess>(env, "preprocess"));
   exports.Set("resizeRgb", Napi::Function::New<ResizeRgb>(env, "resizeRgb"));
+  exports.Set("toRgb", Napi::Function::New<ToRgb>(env, "toRgb"));
   exports.Set("halfToFloat", Napi::Function::New<HalfToFloat>(env, "halfToFloat"));
   exports.Set("floatToHalf", Napi::Function::New<FloatToHalf>(env, "floatToHalf"));
 }

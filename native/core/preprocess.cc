@@ -20,34 +20,6 @@ uint8_t clip8(int32_t v) {
   return static_cast<uint8_t>(std::clamp(shifted, 0, 255));
 }
 
-// Converts any supported pixel format into packed RGB rows (PIL's convert('RGB')).
-std::vector<uint8_t> to_rgb(const ImageView& src) {
-  std::vector<uint8_t> rgb(static_cast<size_t>(src.width) * src.height * 3);
-  const int ch = channels_of(src.format);
-  parallel_for(src.height, 64, [&](int64_t y0, int64_t y1, int64_t) {
-    for (int64_t y = y0; y < y1; ++y) {
-      const uint8_t* in = src.data + y * src.row_bytes;
-      uint8_t* out = rgb.data() + y * src.width * 3;
-      for (int x = 0; x < src.width; ++x, in += ch, out += 3) {
-        switch (src.format) {
-          case PixelFormat::kRGB:
-          case PixelFormat::kRGBA:
-            out[0] = in[0], out[1] = in[1], out[2] = in[2];
-            break;
-          case PixelFormat::kBGR:
-          case PixelFormat::kBGRA:
-            out[0] = in[2], out[1] = in[1], out[2] = in[0];
-            break;
-          case PixelFormat::kGray:
-            out[0] = out[1] = out[2] = in[0];
-            break;
-        }
-      }
-    }
-  });
-  return rgb;
-}
-
 void check_image(const ImageView& src, int out_width, int out_height) {
   require(src.data != nullptr, codes::kInvalidArgument, "image has no pixel data");
   require(src.width > 0 && src.height > 0, codes::kInvalidArgument,
@@ -74,6 +46,46 @@ int channels_of(PixelFormat format) {
       return 1;
   }
   return 0;
+}
+
+namespace {
+
+// One row of `width` pixels in `format` to packed RGB. The switch is outside the pixel loop so
+// each loop is a plain copy the compiler can vectorise.
+void row_to_rgb(const uint8_t* in, PixelFormat format, int width, uint8_t* out) {
+  switch (format) {
+    case PixelFormat::kRGB:
+      std::copy(in, in + static_cast<size_t>(width) * 3, out);
+      break;
+    case PixelFormat::kRGBA:
+      for (int x = 0; x < width; ++x) out[3 * x] = in[4 * x], out[3 * x + 1] = in[4 * x + 1], out[3 * x + 2] = in[4 * x + 2];
+      break;
+    case PixelFormat::kBGR:
+      for (int x = 0; x < width; ++x) out[3 * x] = in[3 * x + 2], out[3 * x + 1] = in[3 * x + 1], out[3 * x + 2] = in[3 * x];
+      break;
+    case PixelFormat::kBGRA:
+      for (int x = 0; x < width; ++x) out[3 * x] = in[4 * x + 2], out[3 * x + 1] = in[4 * x + 1], out[3 * x + 2] = in[4 * x];
+      break;
+    case PixelFormat::kGray:
+      for (int x = 0; x < width; ++x) out[3 * x] = out[3 * x + 1] = out[3 * x + 2] = in[x];
+      break;
+  }
+}
+
+std::vector<uint8_t> to_rgb(const ImageView& src) {
+  std::vector<uint8_t> rgb(static_cast<size_t>(src.width) * src.height * 3);
+  to_packed_rgb(src, rgb.data());
+  return rgb;
+}
+
+}  // namespace
+
+void to_packed_rgb(const ImageView& src, uint8_t* out_rgb) {
+  check_image(src, 1, 1);
+  require(out_rgb != nullptr, codes::kInvalidArgument, "no output buffer");
+  parallel_for(src.height, 64, [&](int64_t y0, int64_t y1, int64_t) {
+    for (int64_t y = y0; y < y1; ++y) row_to_rgb(src.data + y * src.row_bytes, src.format, src.width, out_rgb + y * src.width * 3);
+  });
 }
 
 ResampleAxis bilinear_axis(int in_size, int out_size) {

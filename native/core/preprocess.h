@@ -43,6 +43,10 @@ inline constexpr int kResamplePrecisionBits = 32 - 8 - 2;
 
 ResampleAxis bilinear_axis(int in_size, int out_size);
 
+// Converts any supported format at any pitch to packed RGB (width * 3 bytes per row, no padding),
+// as PIL's convert('RGB'): alpha dropped, BGR swapped, gray replicated.
+void to_packed_rgb(const ImageView& src, uint8_t* out_rgb);
+
 // Resizes to out_width x out_height RGB (interleaved, 3 bytes per pixel) exactly as PIL does for
 // an RGB image. Alpha is dropped first, BGR is swapped, gray is replicated.
 void resize_rgb(const ImageView& src, int out_width, int out_height, uint8_t* out_rgb);

@@ -1,5 +1,6 @@
 #include <cstdint>
 #include <numeric>
+#include <string>
 #include <vector>
 
 #include "check.h"
@@ -93,4 +94,51 @@ TEST(preprocess_rejects_bad_input) {
                     "ERR_DINO_INVALID_ARGUMENT");
   CHECK_THROWS_CODE(dinov3::preprocess(ImageView{px.data(), 2, 2, 6, PixelFormat::kRGB}, 0, 4, {}, out),
                     "ERR_DINO_INVALID_ARGUMENT");
+}
+
+TEST(to_packed_rgb_every_format_at_a_padded_pitch) {
+  // 3x2 pixels with 5 bytes of padding per row; pixel (x, y) has channels (10y + x, 100 + x, 200 + y).
+  const int w = 3, h = 2, pad = 5;
+  auto frame = [&](PixelFormat f) {
+    const int ch = dinov3::channels_of(f);
+    std::vector<uint8_t> px(static_cast<size_t>(w * ch + pad) * h, 0xEE);
+    for (int y = 0; y < h; ++y) {
+      for (int x = 0; x < w; ++x) {
+        uint8_t* p = &px[y * (w * ch + pad) + x * ch];
+        const uint8_t r = static_cast<uint8_t>(10 * y + x), g = static_cast<uint8_t>(100 + x), b = static_cast<uint8_t>(200 + y);
+        if (f == PixelFormat::kGray) p[0] = r;
+        else if (f == PixelFormat::kBGR || f == PixelFormat::kBGRA) p[0] = b, p[1] = g, p[2] = r;
+        else p[0] = r, p[1] = g, p[2] = b;
+        if (ch == 4) p[3] = 7;
+      }
+    }
+    return px;
+  };
+  for (PixelFormat f : {PixelFormat::kRGB, PixelFormat::kRGBA, PixelFormat::kBGR, PixelFormat::kBGRA, PixelFormat::kGray}) {
+    const auto px = frame(f);
+    ImageView v{px.data(), w, h, static_cast<int64_t>(w * dinov3::channels_of(f) + pad), f};
+    std::vector<uint8_t> out(w * h * 3, 0);
+    dinov3::to_packed_rgb(v, out.data());
+    for (int y = 0; y < h; ++y) {
+      for (int x = 0; x < w; ++x) {
+        const uint8_t* o = &out[(y * w + x) * 3];
+        const uint8_t r = static_cast<uint8_t>(10 * y + x);
+        if (f == PixelFormat::kGray) CHECK(o[0] == r && o[1] == r && o[2] == r);
+        else CHECK(o[0] == r && o[1] == 100 + x && o[2] == 200 + y);
+      }
+    }
+  }
+}
+
+TEST(to_packed_rgb_rejects_a_pitch_smaller_than_a_row) {
+  std::vector<uint8_t> px(64);
+  std::vector<uint8_t> out(64);
+  ImageView v{px.data(), 4, 2, 15, PixelFormat::kRGBA};
+  bool threw = false;
+  try {
+    dinov3::to_packed_rgb(v, out.data());
+  } catch (const dinov3::Error& e) {
+    threw = std::string(e.code()) == dinov3::codes::kInvalidArgument;
+  }
+  CHECK(threw);
 }

@@ -43,6 +43,15 @@ describe.skipIf(!hasFfmpeg)('openVideoWriter', () => {
     for (const c of [1, 2]) expect(Math.abs(pixel(back[20]!, 40, 30)[c]! - pixel(expected, 40, 30)[c]!)).toBeLessThan(12);
   });
 
+  it('pads odd sizes by one pixel for yuv420p and keeps every frame', async () => {
+    const out = join(tmp.dir, 'odd.mp4');
+    const w = await openVideoWriter(out, { width: 95, height: 63, fps: 10 });
+    for (let i = 0; i < 5; i++) await w.write(frame(i, 95, 63));
+    await w.close();
+    expect(await countFrames(out)).toBe(5);
+    expect(await probeVideo(out)).toMatchObject({ width: 96, height: 64 });
+  });
+
   it.skipIf(!hasGstreamer)('writes every frame with GStreamer too', async () => {
     const out = join(tmp.dir, 'gst.mp4');
     const w = await openVideoWriter(out, { width: 96, height: 64, fps: 25, tool: 'gstreamer' });

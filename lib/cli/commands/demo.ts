@@ -16,16 +16,18 @@ import { toPng } from '../../render/png';
 import { renderSegmentation } from '../../render/segmentation';
 import { parseSize } from '../../util/size';
 import { int, parse, str, type Options } from '../args';
-import { loadOptions } from '../model-options';
+import { loadOptions, MODEL_FLAGS, MODEL_OPTIONS_HELP } from '../model-options';
 
-export const usage = `Usage: dinov3 demo [--model MODEL.onnx] [--image IMAGE] [--out DIR] [--size HxW] [--clusters 4] [--backend ...]
+export const usage = `Usage: dinov3 demo [--model MODEL.onnx] [--image IMAGE] [--out DIR] [--size HxW] [--clusters 4] [model options]
 
 Runs the tutorial's applications on one image and writes DIR/heatmap.png (similarity of the
 centre patch, over the photo, with a colour bar), DIR/segmentation.png (k-means clusters beside
 the photo), DIR/pca.png (top 3 principal components as RGB), DIR/patches.npy and DIR/summary.json.
 Without --model a small DINOv3-shaped model with seeded (untrained) weights is generated: the
 pictures then show the pipeline working, not DINOv3's semantics. Without --image a synthetic
-scene is drawn. Default DIR: ./dinov3-demo.`;
+scene is drawn. Default DIR: ./dinov3-demo.
+
+${MODEL_OPTIONS_HELP}`;
 
 const options: Options = {
   model: { type: 'string' },
@@ -33,8 +35,7 @@ const options: Options = {
   out: { type: 'string' },
   size: { type: 'string' },
   clusters: { type: 'string' },
-  backend: { type: 'string' },
-  threads: { type: 'string' },
+  ...MODEL_FLAGS,
 };
 
 /** A synthetic scene: sky gradient, ground, a sun and two boxes (deterministic). */

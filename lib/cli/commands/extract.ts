@@ -9,14 +9,16 @@ import { loadModel } from '../../model/model';
 import { parseSize } from '../../util/size';
 import { int, parse, required, str, type Options } from '../args';
 import { checkPatchSize } from '../checks';
-import { loadOptions } from '../model-options';
+import { loadOptions, MODEL_FLAGS, MODEL_OPTIONS_HELP } from '../model-options';
 
 export const usage = `Usage: dinov3 extract --model MODEL.onnx (--image IMAGE | --input-tensor FILE.f32 --input-shape 1x3xHxW)
-                      [--size HxW] --out DIR [--format npy|f32] [--backend ...]
+                      [--size HxW] --out DIR [--format npy|f32] [model options]
 
 Writes DIR/cls, DIR/registers and DIR/patches (.npy, loadable with numpy.load, or raw
 little-endian .f32) and DIR/meta.json (grid, dim, registers, patch size, input size, backend,
-timings). Aliases: --input_size for --size, --patch_size to assert the model's patch size.`;
+timings). Aliases: --input_size for --size, --patch_size to assert the model's patch size.
+
+${MODEL_OPTIONS_HELP}`;
 
 const options: Options = {
   model: { type: 'string' },
@@ -26,8 +28,7 @@ const options: Options = {
   size: { type: 'string' },
   out: { type: 'string' },
   format: { type: 'string' },
-  backend: { type: 'string' },
-  threads: { type: 'string' },
+  ...MODEL_FLAGS,
   'patch-size': { type: 'string' },
 };
 

@@ -12,13 +12,13 @@ import { toPng } from '../../render/png';
 import { parseSize } from '../../util/size';
 import { flag, int, pair, parse, required, str, type Options } from '../args';
 import { checkPatchSize } from '../checks';
-import { loadOptions } from '../model-options';
+import { loadOptions, MODEL_FLAGS, MODEL_OPTIONS_HELP } from '../model-options';
 
 export const usage = `Usage: dinov3 heatmap --model MODEL.onnx --image IMAGE [--size HxW]
                       [--patch ROW,COL | --point X,Y]...  (repeatable: one map per target)
                       [--colormap viridis|magma|inferno|jet|gray] [--overlay [ALPHA]] [--colorbar]
                       [--grid] [--range LOW,HIGH] [--threshold T] [--no-marker]
-                      --output OUT.png [--raw OUT.npy] [--backend ...] [--threads N]
+                      --output OUT.png [--raw OUT.npy] [model options]
 
 Cosine similarity of a target patch to every patch of the image, as a picture at the image's
 resolution (smoothly upsampled; --grid: one block per patch), plain or blended over the photo
@@ -28,7 +28,9 @@ Values are mapped to the colormap from the map's minimum to its maximum (the tar
 1, gets the top colour) unless --range is given.
 Several targets: one inference, pictures OUT-1.png, OUT-2.png, ... in the order given; --raw
 writes a [targets, rows, cols] float32 array (or [rows, cols] for one target).
-Aliases: --input_size for --size, --patch_size to assert the model's patch size.`;
+Aliases: --input_size for --size, --patch_size to assert the model's patch size.
+
+${MODEL_OPTIONS_HELP}`;
 
 const options: Options = {
   model: { type: 'string' },
@@ -45,8 +47,7 @@ const options: Options = {
   'no-marker': { type: 'boolean' },
   output: { type: 'string' },
   raw: { type: 'string' },
-  backend: { type: 'string' },
-  threads: { type: 'string' },
+  ...MODEL_FLAGS,
   'patch-size': { type: 'string' },
 };
 

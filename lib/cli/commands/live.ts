@@ -14,18 +14,20 @@ import type { FrameSink } from '../../video/sink';
 import { openSource } from '../../video/sources/source';
 import { oneOf } from '../../validate';
 import { flag, int, parse, str, type Options } from '../args';
-import { loadOptions } from '../model-options';
+import { loadOptions, MODEL_FLAGS, MODEL_OPTIONS_HELP } from '../model-options';
 
 export const usage = `Usage: dinov3 live --source URI [--model MODEL.onnx] [--clusters 3] [--mode segment|heatmap|pca]
                    [--alpha 0.4] [--size HxW] [--width W --height H --fps N] [--port 8080] [--host 127.0.0.1]
-                   [--frames N] [--record out.mp4 | --record frames/] [--backend ...]
+                   [--frames N] [--record out.mp4 | --record frames/] [model options]
 
 Serves a live page (MJPEG view, FPS and stage timings, k/alpha controls, click a point for its
 similarity heatmap) on http://127.0.0.1:PORT/. Sources: csi://0, v4l2:///dev/video0, rtsp://...,
 file://video.mp4, test://ball (GStreamer videotestsrc). Without --model a small test model with
 seeded weights is generated (for trying the pipeline). Bound to localhost unless --host says otherwise.
 --record also writes the rendered frames to a video file (ffmpeg/GStreamer encoder) or, for a
-path ending in /, numbered PNGs.`;
+path ending in /, numbered PNGs.
+
+${MODEL_OPTIONS_HELP}`;
 
 const options: Options = {
   source: { type: 'string' },
@@ -40,8 +42,7 @@ const options: Options = {
   port: { type: 'string' },
   host: { type: 'string' },
   frames: { type: 'string' },
-  backend: { type: 'string' },
-  threads: { type: 'string' },
+  ...MODEL_FLAGS,
   quiet: { type: 'boolean' },
   record: { type: 'string' },
 };

@@ -23,13 +23,13 @@ import type { FrameSink } from '../../video/sink';
 import type { VideoTool } from '../../video/programs';
 import { flag, int, parse, required, str, type Options, type Parsed } from '../args';
 import { checkPatchSize } from '../checks';
-import { loadOptions } from '../model-options';
+import { loadOptions, MODEL_FLAGS, MODEL_OPTIONS_HELP } from '../model-options';
 
 export const usage = `Usage: dinov3 segment --model MODEL.onnx (--image IMAGE | --input VIDEO | --input DIR/)
                       --clusters K [--size HxW] [--seed S] [--alpha 0.4] [--palette jet|qualitative]
                       [--side-by-side] [--mask-only] [--pca] [--refresh N] [--scene-cut R]
                       [--no-stable] [--fps F] [--max-frames N] [--decoder auto|ffmpeg|gstreamer]
-                      --output (OUT.png | OUT-DIR/ | OUT.mp4) [--labels OUT.npy] [--backend ...]
+                      --output (OUT.png | OUT-DIR/ | OUT.mp4) [--labels OUT.npy] [model options]
 
 k-means over the patch tokens, each patch coloured by its cluster (nearest-neighbour upsampled,
 blended 0.6 photo / 0.4 colour; --alpha sets the colour's weight), or --mask-only, optionally
@@ -43,7 +43,9 @@ clusters. --no-stable clusters every frame from scratch (the tutorial's flickeri
 --labels writes int32 labels: [rows, cols] for an image, [frames, rows, cols] for a sequence.
 A progress bar shows on a terminal; FPS and per-stage timings are printed at the end.
 Aliases: --n_clusters for --clusters, --input_size for --size, --patch_size to assert the
-model's patch size.`;
+model's patch size.
+
+${MODEL_OPTIONS_HELP}`;
 
 const options: Options = {
   model: { type: 'string' },
@@ -65,8 +67,7 @@ const options: Options = {
   decoder: { type: 'string' },
   output: { type: 'string' },
   labels: { type: 'string' },
-  backend: { type: 'string' },
-  threads: { type: 'string' },
+  ...MODEL_FLAGS,
   'patch-size': { type: 'string' },
 };
 

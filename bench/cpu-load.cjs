@@ -1,0 +1,42 @@
+// CPU accounting shared by the pipeline benchmarks: this process's CPU time (with its finished
+// children, e.g. ffmpeg), the machine's busy time, and how much of the machine other processes
+// used while a phase ran (rounds where others were busy are not comparable on a shared machine).
+'use strict';
+const { readFileSync } = require('node:fs');
+const { availableParallelism } = require('node:os');
+
+/**
+ * CPU time used so far, ms: this process (all threads) plus its waited-for children, from
+ * /proc/self/stat (cutime + cstime, 100 ticks/s).
+ */
+function cpuMs() {
+  const own = process.cpuUsage();
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (own.user + own.system) / 1000 + (Number(fields[13]) + Number(fields[14])) * 10;
+}
+
+/** Busy CPU time of the whole machine so far, ms (all processes; /proc/stat). */
+function machineBusyMs() {
+  const [, ...ticks] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).map(Number);
+  const total = ticks.slice(0, 8).reduce((a, b) => a + b, 0);
+  return (total - (ticks[3] ?? 0) - (ticks[4] ?? 0)) * 10;
+}
+
+/**
+ * Runs `fn` and adds `others`: the share of the machine's CPU capacity that other processes
+ * used meanwhile.
+ * @template T
+ * @param {() => Promise<T>} fn
+ * @returns {Promise<T & { others: number }>}
+ */
+async function measured(fn) {
+  const busy0 = machineBusyMs();
+  const own0 = cpuMs();
+  const t0 = performance.now();
+  const result = await fn();
+  const capacity = (performance.now() - t0) * availableParallelism();
+  const others = Math.max(0, machineBusyMs() - busy0 - (cpuMs() - own0)) / capacity;
+  return { ...result, others };
+}
+
+module.exports = { cpuMs, machineBusyMs, measured };
