@@ -289,6 +289,29 @@ export interface NativeTrtEngine {
   dispose(): void;
 }
 
+/** Options of {@link NativeBinding.renderField}. */
+export interface NativeFieldRender {
+  values: Float32Array;
+  channels: 1 | 3;
+  gridRows: number;
+  gridCols: number;
+  width: number;
+  height: number;
+  xLo: Int32Array;
+  xHi: Int32Array;
+  xW: Float32Array;
+  yLo: Int32Array;
+  yHi: Int32Array;
+  yW: Float32Array;
+  /** 256 * 3 bytes: colour through it (1 channel); absent: the values are the bytes. */
+  lut?: Uint8Array;
+  lo?: number;
+  hi?: number;
+  threshold?: number;
+  photo?: Uint8Array;
+  alpha: number;
+}
+
 /** Everything the addon exports. */
 export interface NativeBinding {
   readonly version: string;
@@ -337,6 +360,8 @@ export interface NativeBinding {
     drawn: Uint8Array,
     alpha: number,
   ): Promise<Uint8Array>;
+  /** Field picture (native/core/field_render.h): upsample a per-patch field and colour it. */
+  renderField(options: NativeFieldRender): Promise<Uint8Array>;
   halfToFloat(halves: Uint16Array): Promise<Float32Array>;
   floatToHalf(floats: Float32Array): Promise<Uint16Array>;
 

@@ -8,13 +8,12 @@ import type { Heatmap } from '../analysis/types';
 import { DinoError } from '../errors';
 import { boolean, invalid, isObject, number, oneOf, optional } from '../validate';
 import { resolveBase, type RenderBase, type ResolvedBase } from './base-image';
-import { forRows } from './chunked';
 import { renderColorbar } from './colorbar';
 import { colormap, COLORMAP_NAMES, type ColormapName } from './colormaps';
 import { sideBySide } from './compose';
 import { drawMarker, patchRect } from './marker';
-import { alpha256, blendPixel, needPhoto, rgbArg } from './options';
-import { upsampleField } from './upsample';
+import { alpha256, needPhoto, rgbArg } from './options';
+import { renderField } from './upsample';
 import type { Interpolation, Rgb, RgbImage } from './types';
 
 /** Options of {@link renderHeatmap}. */
@@ -95,35 +94,11 @@ async function renderOne(base: ResolvedBase, h: Heatmap, o: Resolved): Promise<R
   const { width, height } = base;
   const photo = o.overlay ? needPhoto(base.photo, 'An overlay heatmap') : undefined;
   const [lo, hi] = o.range ?? [h.min, h.max];
-  const scale = hi > lo ? 255 / (hi - lo) : 0;
-  const field = await upsampleField(h.values, h.grid, 1, width, height, o.interpolation);
-  const data = new Uint8Array(width * height * 3);
-  const { lut, alpha, threshold } = o;
-  await forRows(height, width, (y0, y1) => {
-    for (let p = y0 * width; p < y1 * width; p++) {
-      const v = field[p] as number;
-      const i = p * 3;
-      if (threshold !== undefined && v < threshold) {
-        if (photo) {
-          data[i] = photo.data[i] as number;
-          data[i + 1] = photo.data[i + 1] as number;
-          data[i + 2] = photo.data[i + 2] as number;
-        }
-        continue;
-      }
-      const e = (scale > 0 ? Math.max(0, Math.min(255, Math.round((v - lo) * scale))) : v >= hi ? 255 : 0) * 3;
-      if (photo) blendPixel(data, photo.data, i, lut[e] as number, lut[e + 1] as number, lut[e + 2] as number, alpha);
-      else {
-        data[i] = lut[e] as number;
-        data[i + 1] = lut[e + 1] as number;
-        data[i + 2] = lut[e + 2] as number;
-      }
-    }
-  });
+  const data = await renderField(h.values, h.grid, 1, base, o.interpolation, { lut: o.lut, lo, hi, threshold: o.threshold }, photo ? { photo: photo.data, alpha: o.alpha } : undefined);
   const image: RgbImage = { data, width, height };
   if (o.marker && h.target) drawMarker(image, patchRect(h.target, h.grid, width, height), o.marker);
   if (!o.colorbar) return image;
-  return sideBySide([image, await renderColorbar(lut, lo, hi, height)]);
+  return sideBySide([image, await renderColorbar(o.lut, lo, hi, height)]);
 }
 
 /**

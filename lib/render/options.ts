@@ -26,11 +26,3 @@ export function needPhoto<T>(photo: T | undefined, what: string): T {
   }
   return photo;
 }
-
-/** Blends `color` over `photo` (weights out of 256) into `out` at byte offset `i`. */
-export function blendPixel(out: Uint8Array, photo: Uint8Array, i: number, r: number, g: number, b: number, a: number): void {
-  const p = 256 - a;
-  out[i] = ((photo[i] as number) * p + r * a + 128) >> 8;
-  out[i + 1] = ((photo[i + 1] as number) * p + g * a + 128) >> 8;
-  out[i + 2] = ((photo[i + 2] as number) * p + b * a + 128) >> 8;
-}

@@ -7,10 +7,9 @@ import type { PcaResult } from '../analysis/types';
 import { DinoError } from '../errors';
 import { boolean, invalid, isObject, oneOf } from '../validate';
 import { resolveBase, type RenderBase, type ResolvedBase } from './base-image';
-import { forRows } from './chunked';
 import { sideBySide } from './compose';
-import { alpha256, blendPixel, needPhoto } from './options';
-import { upsampleField } from './upsample';
+import { alpha256, needPhoto } from './options';
+import { renderField } from './upsample';
 import type { Interpolation, RgbImage } from './types';
 
 /** Options of {@link renderPca}. */
@@ -63,24 +62,7 @@ export async function renderPcaResolved(base: ResolvedBase, p: PcaPicture, o: Re
   const { width, height } = base;
   const photo = o.mode === 'overlay' || o.sideBySide ? needPhoto(base.photo, 'An overlay or side-by-side PCA picture') : undefined;
   const blend = o.mode === 'overlay' ? photo : undefined;
-  const ch = p.components;
-  const field = await upsampleField(p.bytes, p.grid, ch, width, height, o.interpolation);
-  const data = new Uint8Array(width * height * 3);
-  await forRows(height, width, (y0, y1) => {
-    for (let q = y0 * width; q < y1 * width; q++) {
-      const s = q * ch;
-      const r = Math.round(field[s] as number);
-      const g = ch === 3 ? Math.round(field[s + 1] as number) : r;
-      const b = ch === 3 ? Math.round(field[s + 2] as number) : r;
-      const i = q * 3;
-      if (blend) blendPixel(data, blend.data, i, r, g, b, o.alpha);
-      else {
-        data[i] = r;
-        data[i + 1] = g;
-        data[i + 2] = b;
-      }
-    }
-  });
+  const data = await renderField(Float32Array.from(p.bytes), p.grid, p.components as 1 | 3, base, o.interpolation, { lut: undefined }, blend ? { photo: blend.data, alpha: o.alpha } : undefined);
   const image: RgbImage = { data, width, height };
   return o.sideBySide && photo ? sideBySide([photo, image]) : image;
 }

@@ -1,12 +1,13 @@
 /**
- * Scaling patch grids up to image resolution: per-axis sample tables, bilinear sampling of a
- * scalar field (pixel-centre aligned, as `F.interpolate(..., align_corners=False)`), and
- * nearest (one block per patch, the same mapping as {@link Features.patchAt}).
+ * Scaling patch grids up to image resolution: per-axis sample tables for bilinear sampling
+ * (pixel-centre aligned, as `F.interpolate(..., align_corners=False)`) and nearest (one block per
+ * patch, the same mapping as {@link Features.patchAt}), and the native kernel that upsamples and
+ * colours a field with them.
  * @internal
  * @module
  */
 import type { Grid } from '../analysis/types';
-import { forRows } from './chunked';
+import { native, type NativeFieldRender } from '../binding';
 import type { Interpolation } from './types';
 
 /** Grid cell of every output coordinate along one axis (nearest). */
@@ -51,54 +52,50 @@ export function cellSpan(cell: number, cells: number, out: number): [number, num
   return [first, last];
 }
 
-/**
- * Samples `channels` interleaved values per grid cell at every output pixel (`width * height *
- * channels` values, row-major).
- */
-export async function upsampleField(
-  values: ArrayLike<number>,
-  grid: Grid,
-  channels: number,
-  width: number,
-  height: number,
-  interpolation: Interpolation,
-): Promise<Float32Array> {
-  const out = new Float32Array(width * height * channels);
-  const { rows, cols } = grid;
+/** Where every output pixel samples the grid: two cells and a weight per axis. */
+export type SampleTables = Pick<NativeFieldRender, 'xLo' | 'xHi' | 'xW' | 'yLo' | 'yHi' | 'yW'>;
+
+/** Sample tables for a `width x height` picture of `grid`; nearest is bilinear with zero weights. */
+export function sampleTables(grid: Grid, width: number, height: number, interpolation: Interpolation): SampleTables {
   if (interpolation === 'nearest') {
-    const xs = nearestAxis(width, cols);
-    const ys = nearestAxis(height, rows);
-    await forRows(height, width, (y0, y1) => {
-      for (let y = y0; y < y1; y++) {
-        const rowBase = (ys[y] as number) * cols;
-        let d = y * width * channels;
-        for (let x = 0; x < width; x++) {
-          const s = (rowBase + (xs[x] as number)) * channels;
-          for (let c = 0; c < channels; c++) out[d++] = values[s + c] as number;
-        }
-      }
-    });
-    return out;
+    const xs = nearestAxis(width, grid.cols);
+    const ys = nearestAxis(height, grid.rows);
+    return { xLo: xs, xHi: xs, xW: new Float32Array(width), yLo: ys, yHi: ys, yW: new Float32Array(height) };
   }
-  const ax = linearAxis(width, cols);
-  const ay = linearAxis(height, rows);
-  await forRows(height, width, (y0, y1) => {
-    for (let y = y0; y < y1; y++) {
-      const r0 = (ay.lo[y] as number) * cols;
-      const r1 = (ay.hi[y] as number) * cols;
-      const fy = ay.w[y] as number;
-      let d = y * width * channels;
-      for (let x = 0; x < width; x++) {
-        const c0 = ax.lo[x] as number;
-        const c1 = ax.hi[x] as number;
-        const fx = ax.w[x] as number;
-        for (let c = 0; c < channels; c++) {
-          const a = (values[(r0 + c0) * channels + c] as number) * (1 - fx) + (values[(r0 + c1) * channels + c] as number) * fx;
-          const b = (values[(r1 + c0) * channels + c] as number) * (1 - fx) + (values[(r1 + c1) * channels + c] as number) * fx;
-          out[d++] = a * (1 - fy) + b * fy;
-        }
-      }
-    }
+  const ax = linearAxis(width, grid.cols);
+  const ay = linearAxis(height, grid.rows);
+  return { xLo: ax.lo, xHi: ax.hi, xW: ax.w, yLo: ay.lo, yHi: ay.hi, yW: ay.w };
+}
+
+/** How a field picture is coloured: through a colormap (heatmaps) or as byte values (PCA). */
+export type FieldColouring =
+  | { lut: Uint8Array; lo: number; hi: number; threshold: number | undefined }
+  | { lut: undefined };
+
+/**
+ * Upsamples a per-patch field (`channels` interleaved values per cell) to `width x height` and
+ * colours it, over `photo` with weight `alpha` (out of 256) when given: the native kernel of
+ * native/core/field_render.h, off the main thread.
+ */
+export async function renderField(
+  values: Float32Array,
+  grid: Grid,
+  channels: 1 | 3,
+  size: { width: number; height: number },
+  interpolation: Interpolation,
+  colouring: FieldColouring,
+  blend: { photo: Uint8Array; alpha: number } | undefined,
+): Promise<Uint8Array> {
+  const { width, height } = size;
+  return native().renderField({
+    values,
+    channels,
+    gridRows: grid.rows,
+    gridCols: grid.cols,
+    width,
+    height,
+    ...sampleTables(grid, width, height, interpolation),
+    ...(colouring.lut ? { lut: colouring.lut, lo: colouring.lo, hi: colouring.hi, ...(colouring.threshold !== undefined ? { threshold: colouring.threshold } : {}) } : {}),
+    ...(blend ? { photo: blend.photo, alpha: blend.alpha } : { alpha: 0 }),
   });
-  return out;
 }
