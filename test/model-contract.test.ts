@@ -3,27 +3,14 @@
  * and dim; fp16 and fixed-size models; and models that do not fit get errors that say what was
  * expected and what was found. Self-contained (no ../shared needed).
  */
-import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 
 import { loadModel } from '../lib';
 import { main } from '../lib/cli/main';
 import { rejected } from './helpers/errors';
+import { gradientPng } from './helpers/images';
 import { notAnImageModel, patchGraph, tinyModel } from './helpers/models';
 import { cosine } from './helpers/math';
-
-async function gradient(width: number, height: number): Promise<Buffer> {
-  const data = Buffer.alloc(width * height * 3);
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) {
-      const i = (y * width + x) * 3;
-      data[i] = (x * 255) / width;
-      data[i + 1] = (y * 255) / height;
-      data[i + 2] = ((x + y) * 97) % 256;
-    }
-  return sharp(data, { raw: { width, height, channels: 3 } }).png().toBuffer();
-}
-
 
 describe('contract detection', () => {
   it('reads patch size, dim and registers of the tiny DINOv3', async () => {
@@ -31,7 +18,7 @@ describe('contract detection', () => {
     expect(model.info).toMatchObject({ patchSize: 16, dim: 32, registers: 4, inputName: 'pixel_values', inputType: 'float32', outputLayout: 'last_hidden_state', fixedSize: undefined });
     expect(model.info.graph.hasLayerNorm).toBe(true);
     expect(model.info.graph.hasIf).toBe(false);
-    const f = await model.extract(await gradient(300, 200), { size: '320x480' });
+    const f = await model.extract(await gradientPng(300, 200), { size: '320x480' });
     expect(f.grid).toEqual({ rows: 20, cols: 30 });
     expect(f.patches.length).toBe(600 * 32);
     expect(f.registers.length).toBe(4 * 32);
@@ -41,7 +28,7 @@ describe('contract detection', () => {
   it('handles other patch sizes and register counts', async () => {
     await using model = await loadModel(tinyModel({ dim: 16, heads: 1, registers: 0, patchSize: 8, depth: 1 }));
     expect(model.info).toMatchObject({ patchSize: 8, dim: 16, registers: 0 });
-    const f = await model.extract(await gradient(64, 64), { size: 64 });
+    const f = await model.extract(await gradientPng(64, 64), { size: 64 });
     expect(f.grid).toEqual({ rows: 8, cols: 8 });
   });
 
@@ -49,7 +36,7 @@ describe('contract detection', () => {
     await using m32 = await loadModel(tinyModel({ depth: 2 }));
     await using m16 = await loadModel(tinyModel({ depth: 2, dtype: 'float16' }));
     expect(m16.info.inputType).toBe('float16');
-    const img = await gradient(224, 224);
+    const img = await gradientPng(224, 224);
     const [a, b] = [await m32.extract(img), await m16.extract(img)];
     expect(cosine(a.patches, b.patches)).toBeGreaterThan(0.99);
     expect(b.patches).toBeInstanceOf(Float32Array);
@@ -59,14 +46,14 @@ describe('contract detection', () => {
     await using model = await loadModel(tinyModel({ opset: 16, depth: 1 }));
     expect(model.info.graph.hasLayerNorm).toBe(false);
     expect(model.info.graph.opset).toBe(16);
-    expect((await model.extract(await gradient(50, 50))).grid).toEqual({ rows: 14, cols: 14 });
+    expect((await model.extract(await gradientPng(50, 50))).grid).toEqual({ rows: 14, cols: 14 });
   });
 
   it('knows a fixed-size export and refuses other sizes', async () => {
     await using model = await loadModel(tinyModel({ fixedSize: { height: 224, width: 224 }, depth: 1 }));
     expect(model.info.fixedSize).toEqual({ height: 224, width: 224 });
     expect(model.info.defaultSize).toEqual({ height: 224, width: 224 });
-    const err = await rejected(model.extract(await gradient(40, 40), { size: 448 }));
+    const err = await rejected(model.extract(await gradientPng(40, 40), { size: 448 }));
     expect(err.code).toBe('ERR_DINO_SHAPE_MISMATCH');
     expect(err.message).toMatch(/exported for 224x224 inputs only/);
   });
@@ -77,7 +64,7 @@ describe('contract detection', () => {
     await using a = await loadModel(lhs);
     await using b = await loadModel(ref);
     expect(b.info).toMatchObject({ outputLayout: 'reference', registers: 2, dim: 8, patchSize: 16 });
-    const img = await gradient(64, 48);
+    const img = await gradientPng(64, 48);
     const [fa, fb] = [await a.extract(img, { size: 64 }), await b.extract(img, { size: 64 })];
     expect([...fb.tokens]).toEqual([...fa.tokens]);
   });
@@ -98,7 +85,7 @@ describe('models that do not fit', () => {
 
   it('a model that produces NaN is refused at extract time', async () => {
     await using model = await loadModel(patchGraph({ layout: 'last_hidden_state', nan: true }));
-    const err = await rejected(model.extract(await gradient(32, 32), { size: 32 }));
+    const err = await rejected(model.extract(await gradientPng(32, 32), { size: 32 }));
     expect(err.code).toBe('ERR_DINO_BACKEND');
     expect(err.message).toMatch(/produced NaN/);
   });

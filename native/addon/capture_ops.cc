@@ -86,20 +86,6 @@ cap::Module& capture_module(Napi::Env env) {
   return *module;
 }
 
-// Runs a call into the module, turning its errors into coded JS errors.
-template <typename Fn>
-auto call_native(Napi::Env env, Fn fn) -> decltype(fn()) {
-  try {
-    return fn();
-  } catch (const dinov3::Error& e) {
-    throw coded_error(env, e.code(), e.what());
-  } catch (const std::bad_alloc&) {
-    throw coded_error(env, "ERR_DINO_OUT_OF_MEMORY", "out of host memory");
-  } catch (const std::exception& e) {
-    throw coded_error(env, cap::kErrSource, e.what());
-  }
-}
-
 // ---- events -------------------------------------------------------------------------------------
 
 struct Event {
@@ -343,7 +329,7 @@ class CaptureSource : public Napi::ObjectWrap<CaptureSource> {
   Napi::Value TakeFrame(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!live() || channel_->stopped) throw coded_error(env, "ERR_DINO_DISPOSED", "the capture source was stopped");
-    std::unique_ptr<cap::Frame> frame = call_native(env, [&] { return source_->take(); });
+    std::unique_ptr<cap::Frame> frame = call_with_coded_errors(env, cap::kErrSource, [&] { return source_->take(); });
     if (!frame) return env.Null();
     return CaptureFrame::Create(env, capture_env_->frame_ctor, std::move(frame));
   }
@@ -443,7 +429,7 @@ Napi::Value CaptureSource::Open(const Napi::CallbackInfo& info) {
   const cap::SourceOptions options = source_options(env, info[0], info[1]);
   if (!info[2].IsFunction()) throw_invalid(env, "onEvent must be a function");
   cap::Module& module = capture_module(env);
-  std::shared_ptr<cap::Source> source = call_native(env, [&] { return module.open(options); });
+  std::shared_ptr<cap::Source> source = call_with_coded_errors(env, cap::kErrSource, [&] { return module.open(options); });
 
   Napi::Object obj = capture_env->source_ctor.New({});
   CaptureSource* self = Unwrap(obj);
@@ -458,7 +444,7 @@ Napi::Value CaptureSource::Open(const Napi::CallbackInfo& info) {
   napi_add_env_cleanup_hook(env, &CaptureSource::Cleanup, self);
   self->hook_registered_ = true;
   try {
-    call_native(env, [&] { source->start(std::make_shared<ChannelListener>(channel)); });
+    call_with_coded_errors(env, cap::kErrSource, [&] { source->start(std::make_shared<ChannelListener>(channel)); });
   } catch (...) {
     self->shutdown_now();
     throw;

@@ -122,12 +122,10 @@ Napi::Value DeviceTensor::Allocate(const Napi::CallbackInfo& info) {
   std::vector<int64_t> shape = shape_arg(info[0]);
   const TensorDType dtype = dtype_arg(info[1]);
   auto storage = std::make_shared<DeviceStorage>();
-  try {
+  call_with_coded_errors(env, codes::kCuda, [&] {
     cuda::require_device();
     storage->owned = cuda::DeviceBuffer(static_cast<size_t>(product(shape)) * dtype_size(dtype));
-  } catch (const dinov3::Error& e) {
-    throw coded_error(env, e.code(), e.what());
-  }
+  });
   storage->ptr = storage->owned.data();
   storage->bytes = storage->owned.bytes();
   return Wrap(env, std::move(storage), dtype, std::move(shape));

@@ -42,12 +42,9 @@ class PromiseWorker : public Napi::AsyncWorker {
   void Execute() override {
     try {
       result_.emplace(work_());
-    } catch (const dinov3::Error& e) {
-      fail(e.code(), e.what());
-    } catch (const std::bad_alloc&) {
-      fail("ERR_DINO_OUT_OF_MEMORY", "out of host memory");
-    } catch (const std::exception& e) {
-      fail(codes::kInternal, e.what());
+    } catch (...) {
+      const ErrorInfo e = current_exception_info(codes::kInternal);
+      fail(e.code, e.message);
     }
   }
 
@@ -79,7 +76,7 @@ class PromiseWorker : public Napi::AsyncWorker {
   }
 
  private:
-  void fail(const char* code, const std::string& message) {
+  void fail(const std::string& code, const std::string& message) {
     failed_ = true;
     code_ = code;
     message_ = message;

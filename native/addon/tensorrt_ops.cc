@@ -91,6 +91,7 @@
 #include "../core/error.h"
 #include "../cuda/cuda_api.h"
 #include "../trt/trt_module.h"
+#include "args.h"
 #include "cancel_token.h"
 #include "device_tensor.h"
 #include "errors.h"
@@ -119,22 +120,6 @@ trt::Module* module_or_throw(Napi::Env env) {
                           std::to_string(trt::kTrtModuleAbi) + "); rebuild with npm run build:native");
   }
   return module;
-}
-
-// Runs `fn` on the JS thread, turning a dinov3::Error into a coded JS error.
-template <typename Fn>
-auto js_call(Napi::Env env, Fn&& fn) -> decltype(fn()) {
-  try {
-    return fn();
-  } catch (const dinov3::Error& e) {
-    throw coded_error(env, e.code(), e.what());
-  } catch (const std::bad_alloc&) {
-    throw coded_error(env, "ERR_DINO_OUT_OF_MEMORY", "out of host memory");
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw coded_error(env, codes::kInternal, e.what());
-  }
 }
 
 // ---- argument helpers --------------------------------------------------------------------------
@@ -199,7 +184,7 @@ int64_t element_count(const trt::Shape& s) {
 Napi::Value TrtInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   trt::Module* module = module_or_throw(env);
-  const trt::VersionInfo v = js_call(env, [&] { return module->version(); });
+  const trt::VersionInfo v = call_with_coded_errors(env, codes::kInternal, [&] { return module->version(); });
   Napi::Object o = Napi::Object::New(env);
   o.Set("compiledVersion", v.compiled());
   o.Set("runtimeVersion", v.runtime());
@@ -317,15 +302,10 @@ void run_build(std::shared_ptr<BuildJob> job) {
     } else {
       job->result.emplace(std::move(result));
     }
-  } catch (const dinov3::Error& e) {
-    job->error_code = e.code();
-    job->error_message = e.what();
-  } catch (const std::bad_alloc&) {
-    job->error_code = "ERR_DINO_OUT_OF_MEMORY";
-    job->error_message = "out of host memory while building the engine";
-  } catch (const std::exception& e) {
-    job->error_code = codes::kInternal;
-    job->error_message = e.what();
+  } catch (...) {
+    ErrorInfo e = current_exception_info(codes::kInternal, "out of host memory while building the engine");
+    job->error_code = std::move(e.code);
+    job->error_message = std::move(e.message);
   }
   job->post(new BuildEvent());  // kDone
   job->tsfn.Release();
@@ -489,11 +469,7 @@ trt::BuildOptions build_options(const Napi::Value& path, const Napi::Value& valu
   }
   const Napi::Value workspace = opts.Get("workspaceBytes");
   if (!workspace.IsUndefined() && !workspace.IsNull()) {
-    const double w = workspace.IsNumber() ? workspace.As<Napi::Number>().DoubleValue() : -1.0;
-    if (!(w >= 0.0 && w <= 9007199254740991.0) || w != static_cast<double>(static_cast<uint64_t>(w))) {
-      throw_invalid(env, "options.workspaceBytes must be a non-negative integer");
-    }
-    o.workspace_bytes = static_cast<uint64_t>(w);
+    o.workspace_bytes = static_cast<uint64_t>(int_arg(workspace, "options.workspaceBytes", 0, 9007199254740991));
   }
   const Napi::Value cache = opts.Get("timingCache");
   if (!cache.IsUndefined() && !cache.IsNull()) {
@@ -505,11 +481,7 @@ trt::BuildOptions build_options(const Napi::Value& path, const Napi::Value& valu
   }
   const Napi::Value level = opts.Get("optimizationLevel");
   if (!level.IsUndefined() && !level.IsNull()) {
-    const double l = level.IsNumber() ? level.As<Napi::Number>().DoubleValue() : -1.0;
-    if (!(l >= 0.0 && l <= 5.0) || l != static_cast<double>(static_cast<int>(l))) {
-      throw_invalid(env, "options.optimizationLevel must be an integer 0..5");
-    }
-    o.optimization_level = static_cast<int>(l);
+    o.optimization_level = static_cast<int>(int_arg(level, "options.optimizationLevel", 0, 5));
   }
   return o;
 }
@@ -660,7 +632,7 @@ class TrtEngine : public Napi::ObjectWrap<TrtEngine> {
     std::shared_ptr<EngineHandle> h = handle(env);
     if (!info[0].IsObject()) throw_invalid(env, "inputShapes must be an object of shapes keyed by input name");
     const auto inputs = shape_record(info[0], "inputShapes");
-    const auto outputs = js_call(env, [&] { return h->engine->output_shapes(inputs); });
+    const auto outputs = call_with_coded_errors(env, codes::kInternal, [&] { return h->engine->output_shapes(inputs); });
     Napi::Object o = Napi::Object::New(env);
     for (const auto& kv : outputs) o.Set(kv.first, shape_array(env, kv.second));
     return o;
@@ -730,7 +702,7 @@ class TrtEngine : public Napi::ObjectWrap<TrtEngine> {
       bindings.push_back(RunBinding{t.name, dt->storage()->ptr, dt->storage()});
     }
     // Validates the input shapes against the profile and gives the outputs' shapes.
-    const auto output_shapes = js_call(env, [&] { return h->engine->output_shapes(input_shapes); });
+    const auto output_shapes = call_with_coded_errors(env, codes::kInternal, [&] { return h->engine->output_shapes(input_shapes); });
     for (const auto& [dt, t] : bound) {
       const trt::Shape& shape = t->is_input ? input_shapes.at(t->name) : output_shapes.at(t->name);
       const int64_t need = element_count(shape) * static_cast<int64_t>(trt::dtype_bytes(t->dtype));

@@ -130,16 +130,22 @@ void rayleigh_ritz(const std::vector<double>& q, const std::vector<double>& y, i
   symmetric_eigen(b, m, values, vectors);
 }
 
+void check_pca_options(int64_t rows, int64_t dim, const PcaOptions& options) {
+  require(options.components >= 1 && options.components <= dim, codes::kInvalidArgument,
+          "components must be between 1 and the feature dimension (" + std::to_string(dim) + "), got " +
+              std::to_string(options.components));
+  require(rows >= 2, codes::kInvalidArgument, "PCA needs at least 2 rows");
+}
+
+int pca_block_size(int64_t dim, int components) { return static_cast<int>(std::min<int64_t>(dim, components + 4)); }
+
 PcaResult pca(const MatrixView& x, const PcaOptions& options, const std::atomic<bool>* cancel) {
   check_view(x, "features");
   check_finite(x, "features");
+  check_pca_options(x.rows, x.dim, options);
   const int n_comp = options.components;
-  require(n_comp >= 1 && n_comp <= x.dim, codes::kInvalidArgument,
-          "components must be between 1 and the feature dimension (" + std::to_string(x.dim) + "), got " +
-              std::to_string(n_comp));
-  require(x.rows >= 2, codes::kInvalidArgument, "PCA needs at least 2 rows");
   const int64_t dim = x.dim;
-  const int m = static_cast<int>(std::min<int64_t>(dim, n_comp + 4));  // oversampled block
+  const int m = pca_block_size(dim, n_comp);
 
   PcaResult result;
   result.components = n_comp;

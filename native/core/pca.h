@@ -28,6 +28,14 @@ struct PcaResult {
 
 PcaResult pca(const MatrixView& x, const PcaOptions& options, const std::atomic<bool>* cancel = nullptr);
 
+// Checks the options against a rows x dim matrix (the CPU and CUDA PCA share it): throws
+// ERR_DINO_INVALID_ARGUMENT for a component count outside [1, dim] or fewer than 2 rows.
+void check_pca_options(int64_t rows, int64_t dim, const PcaOptions& options);
+
+// Columns of the subspace iterated for `components` components: a few more than asked
+// (oversampling, for faster convergence), at most dim.
+int pca_block_size(int64_t dim, int components);
+
 // Maps each component's projections to [0, 255] (min-max per component) into an interleaved
 // rows * components byte buffer; with 3 components this is an RGB image of the patch grid.
 void projections_to_bytes(const PcaResult& result, int64_t rows, uint8_t* out);

@@ -31,6 +31,17 @@ __device__ __forceinline__ float dot4(const float4& a, const float4& b) {
   return a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w;
 }
 
+// Inclusive prefix sum over the lanes of a warp (lane i gets the sum of lanes 0..i), in a fixed
+// order.
+__device__ __forceinline__ double warp_inclusive_scan(double v, int lane) {
+#pragma unroll
+  for (int offset = 1; offset < 32; offset <<= 1) {
+    const double up = __shfl_up_sync(kFullMask, v, offset);
+    if (lane >= offset) v += up;
+  }
+  return v;
+}
+
 // Butterfly sum: every lane ends with the same value, because at each step the two partners add
 // the same two numbers (a + b == b + a exactly), so the result is also lane-independent.
 template <typename V>

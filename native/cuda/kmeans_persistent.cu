@@ -252,26 +252,17 @@ __host__ __device__ constexpr int64_t prof_iteration_base(int grid) {
 }
 
 // ---- reductions ----
-__device__ __forceinline__ double warp_inclusive_scan(double v, int lane) {
-#pragma unroll
-  for (int offset = 1; offset < 32; offset <<= 1) {
-    const double up = __shfl_up_sync(dev::kFullMask, v, offset);
-    if (lane >= offset) v += up;
-  }
-  return v;
-}
-
 // Exclusive prefix sum over the block's threads in thread order; *total = sum of all. Fixed order.
 __device__ double block_exclusive_scan(double v, Shared& sh, double* total) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  const double incl = warp_inclusive_scan(v, lane);
+  const double incl = dev::warp_inclusive_scan(v, lane);
   double excl = __shfl_up_sync(dev::kFullMask, incl, 1);
   if (lane == 0) excl = 0.0;
   __syncthreads();  // sh.scan may still be read by a previous call
   if (lane == 31) sh.scan[warp] = incl;
   __syncthreads();
   if (warp == 0) {
-    const double w = warp_inclusive_scan(lane < kWarps ? sh.scan[lane] : 0.0, lane);
+    const double w = dev::warp_inclusive_scan(lane < kWarps ? sh.scan[lane] : 0.0, lane);
     if (lane < kWarps) sh.scan[kWarps + lane] = w;
   }
   __syncthreads();

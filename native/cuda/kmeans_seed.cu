@@ -28,15 +28,6 @@ constexpr int kPickThreads = 1024;
 constexpr int kPickItems = 8;  // consecutive elements per thread in a scan tile
 constexpr int kChooseThreads = 256;
 
-__device__ __forceinline__ double warp_inclusive_scan(double v, int lane) {
-#pragma unroll
-  for (int offset = 1; offset < 32; offset <<= 1) {
-    const double up = __shfl_up_sync(dev::kFullMask, v, offset);
-    if (lane >= offset) v += up;
-  }
-  return v;
-}
-
 __global__ void __launch_bounds__(kPickThreads) seed_pick_kernel(KmBuffers b, int c) {
   __shared__ double warp_total[32];
   __shared__ double target[kMaxTrials];
@@ -62,13 +53,13 @@ __global__ void __launch_bounds__(kPickThreads) seed_pick_kernel(KmBuffers b, in
 #pragma unroll
       for (int j = 0; j < kPickItems; ++j)
         if (i0 + j < n) local += b.closest[i0 + j];
-      const double inclusive = warp_inclusive_scan(local, lane);
+      const double inclusive = dev::warp_inclusive_scan(local, lane);
       double exclusive = __shfl_up_sync(dev::kFullMask, inclusive, 1);
       if (lane == 0) exclusive = 0;
       if (lane == 31) warp_total[warp] = inclusive;
       __syncthreads();
       if (warp == 0) {
-        const double w = warp_inclusive_scan(warp_total[lane], lane);
+        const double w = dev::warp_inclusive_scan(warp_total[lane], lane);
         warp_total[lane] = w;
       }
       __syncthreads();

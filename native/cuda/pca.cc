@@ -36,16 +36,13 @@ void download(std::vector<T>& out, const T* device, size_t count, cudaStream_t s
 
 PcaResult pca(const DeviceMatrix& x, const PcaOptions& options, Stream stream, const std::atomic<bool>* cancel) {
   check_matrix(x, "features");
+  check_pca_options(x.rows, x.dim, options);
   const int n_comp = options.components;
-  require(n_comp >= 1 && n_comp <= x.dim, codes::kInvalidArgument,
-          "components must be between 1 and the feature dimension (" + std::to_string(x.dim) + "), got " +
-              std::to_string(n_comp));
-  require(x.rows >= 2, codes::kInvalidArgument, "PCA needs at least 2 rows");
   require_device();
   if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) fail(codes::kAborted, "PCA was cancelled");
   const auto s = static_cast<cudaStream_t>(stream);
   const int64_t dim = x.dim, rows = x.rows;
-  const int m = static_cast<int>(std::min<int64_t>(dim, n_comp + 4));  // oversampled block, as the CPU
+  const int m = pca_block_size(dim, n_comp);  // as the CPU
   const int stats_chunks = column_stats_chunks(rows);
   const int bp_chunks = pk::back_project_chunks(rows);
   const int64_t qm = dim * m;

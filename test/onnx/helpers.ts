@@ -4,13 +4,12 @@
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { expect } from 'vitest';
 import { DinoError, type ErrorCode } from '../../lib/errors';
+import { rejected } from '../helpers/errors';
+import { sharedDir } from '../helpers/shared';
 
-const projectRoot = resolve(__dirname, '..', '..');
-/** ../shared, or $DINOV3_SHARED. */
-export const sharedDir = resolve(process.env['DINOV3_SHARED'] ?? join(projectRoot, '..', 'shared'));
 export const conformanceModelPath = join(sharedDir, 'conformance', 'dinov3-tiny-r4', 'model.onnx');
 export const vits16Path = join(sharedDir, 'models', 'vits16', 'vits16.onnx');
 export const pngPath = join(sharedDir, 'conformance', 'images', 'astronaut.png');
@@ -28,19 +27,18 @@ export function tempDir(): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Awaits `promise` and checks it rejects with a DinoError of `code` whose message matches `pattern`. */
-export async function expectDinoError(promise: Promise<unknown>, code: ErrorCode, pattern?: RegExp): Promise<DinoError> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (err) {
-    caught = err;
-  }
+/** Checks that `caught` is a DinoError of `code` whose message matches `pattern`. */
+function checkDinoError(caught: unknown, code: ErrorCode, pattern: RegExp | undefined): DinoError {
   expect(caught).toBeInstanceOf(DinoError);
   const err = caught as DinoError;
   expect(err.code).toBe(code);
   if (pattern) expect(err.message).toMatch(pattern);
   return err;
+}
+
+/** Awaits `promise` and checks it rejects with a DinoError of `code` whose message matches `pattern`. */
+export async function expectDinoError(promise: Promise<unknown>, code: ErrorCode, pattern?: RegExp): Promise<DinoError> {
+  return checkDinoError(await rejected(promise), code, pattern);
 }
 
 /** Runs `fn` and checks it throws a DinoError of `code`. */
@@ -51,9 +49,5 @@ export function expectDinoErrorSync(fn: () => unknown, code: ErrorCode, pattern?
   } catch (err) {
     caught = err;
   }
-  expect(caught).toBeInstanceOf(DinoError);
-  const err = caught as DinoError;
-  expect(err.code).toBe(code);
-  if (pattern) expect(err.message).toMatch(pattern);
-  return err;
+  return checkDinoError(caught, code, pattern);
 }

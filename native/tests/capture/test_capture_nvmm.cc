@@ -275,31 +275,30 @@ TEST(nvmm_fake_system_caps_when_nvmm_required) {
   CHECK(listener->errors == 1 && contains(listener->error_message, "(memory:NVMM)"));
 }
 
-TEST(nvmm_fake_missing_driver_is_reported) {
-  if (skip_unless_fake("no-driver")) return;
-  FakeSurface s(64, 48, 0, 400);
+// Pushes one NVMM surface (dmabuf fd `fd`) through a source whose mapping the fake makes fail;
+// returns what the source reported (checking it reported exactly one error).
+static std::string mapping_failure(uint64_t fd) {
+  FakeSurface s(64, 48, 0, fd);
   auto listener = std::make_shared<RecordingListener>();
   GstSource source(options(kNvmmAppsrc, 4, false, 4));
   source.start(listener);
   push(source, {s.buffer});
   CHECK(listener->wait_end());
   CHECK(listener->errors == 1);
-  CHECK(contains(listener->error_message, "libcuda.so.1 could not be loaded"));
   std::printf("  reported: %s\n", listener->error_message.c_str());
+  return listener->error_message;
+}
+
+TEST(nvmm_fake_missing_driver_is_reported) {
+  if (skip_unless_fake("no-driver")) return;
+  CHECK(contains(mapping_failure(400), "libcuda.so.1 could not be loaded"));
 }
 
 TEST(nvmm_fake_headless_egl_is_reported) {
   if (skip_unless_fake("no-egl")) return;
-  FakeSurface s(64, 48, 0, 500);
-  auto listener = std::make_shared<RecordingListener>();
-  GstSource source(options(kNvmmAppsrc, 4, false, 4));
-  source.start(listener);
-  push(source, {s.buffer});
-  CHECK(listener->wait_end());
-  CHECK(listener->errors == 1);
-  CHECK(contains(listener->error_message, "EGL"));
-  CHECK(contains(listener->error_message, "unset DISPLAY"));
-  std::printf("  reported: %s\n", listener->error_message.c_str());
+  const std::string message = mapping_failure(500);
+  CHECK(contains(message, "EGL"));
+  CHECK(contains(message, "unset DISPLAY"));
 }
 
 // ---- real Jetson ---------------------------------------------------------------------------------

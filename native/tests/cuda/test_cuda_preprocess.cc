@@ -45,6 +45,17 @@ std::vector<float> cpu_preprocess(const Frame& f, cu::FrameFormat format, int ow
   return out;
 }
 
+// The device view of a packed-pixel frame uploaded as is (same pitch).
+cu::DeviceFrame packed_frame(const DeviceArray<uint8_t>& dev, const Frame& f, cu::FrameFormat format) {
+  cu::DeviceFrame frame;
+  frame.data = dev.get();
+  frame.pitch = f.pitch;
+  frame.width = f.width;
+  frame.height = f.height;
+  frame.format = format;
+  return frame;
+}
+
 // Runs the GPU kernel on a frame uploaded as is (same pitch) and returns fp32 values.
 std::vector<float> gpu_preprocess(const cu::DeviceFrame& frame, int ow, int oh, const dinov3::Normalization& norm,
                                   cu::DType type) {
@@ -98,12 +109,7 @@ TEST(cuda_preprocess_packed_and_gray_match_cpu_exactly) {
       for (int64_t padding : {0, 13}) {  // 13: odd pitch, rows start at unaligned addresses
         const Frame f = random_frame(s.w, s.h, channels(format), padding, 100 + cases);
         DeviceArray<uint8_t> dev(f.bytes);
-        cu::DeviceFrame frame;
-        frame.data = dev.get();
-        frame.pitch = f.pitch;
-        frame.width = f.width;
-        frame.height = f.height;
-        frame.format = format;
+        const cu::DeviceFrame frame = packed_frame(dev, f, format);
         const auto cpu = cpu_preprocess(f, format, s.ow, s.oh, norm);
         const auto gpu = gpu_preprocess(frame, s.ow, s.oh, norm, cu::DType::kFloat32);
         const double diff = max_abs_diff(gpu, cpu);
@@ -169,12 +175,7 @@ TEST(cuda_preprocess_custom_normalisation_and_streams) {
   norm.std[0] = 0.5f, norm.std[1] = 2.0f, norm.std[2] = 1.0f;
   const Frame f = random_frame(300, 200, 4, 4, 77);
   DeviceArray<uint8_t> dev(f.bytes);
-  cu::DeviceFrame frame;
-  frame.data = dev.get();
-  frame.pitch = f.pitch;
-  frame.width = f.width;
-  frame.height = f.height;
-  frame.format = cu::FrameFormat::kRGBA;
+  const cu::DeviceFrame frame = packed_frame(dev, f, cu::FrameFormat::kRGBA);
   cu::Stream s = cu::create_stream();
   DeviceArray<float> dst(3 * 112 * 96);
   cu::preprocess(frame, 112, 96, norm, dst.get(), cu::DType::kFloat32, s);
