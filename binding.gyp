@@ -29,6 +29,7 @@
         "native/addon/image_ops.cc",
         "native/addon/plugin_loader.cc",
         "native/addon/plugins.cc",
+        "native/addon/privacy.cc",
         "native/addon/render_ops.cc",
         "native/addon/tensorrt_unavailable.cc"
       ],

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 import { DinoError, toDinoError } from '../errors';
+import { applyPrivacyDefaults } from '../privacy';
 import type { Backend, BackendResult, BackendTensor, HostTensor, IoInfo } from './backend';
 
 /** Options of the ONNX Runtime backend. */
@@ -88,6 +89,7 @@ class SessionWorker {
 
   /** Loads a model (path or bytes) into a new worker thread. */
   static async create(model: string | Uint8Array, sessionOptions: Record<string, unknown>): Promise<SessionWorker> {
+    applyPrivacyDefaults(); // before the worker loads ONNX Runtime
     const worker = new Worker(workerScript(), { workerData: { model, sessionOptions } });
     const ready = await new Promise<Extract<WorkerMessage, { type: 'ready' }>>((resolve, reject) => {
       const onMessage = (msg: WorkerMessage): void => {

@@ -1,13 +1,15 @@
-// Module initialisation only: every file registers its own functions.
+// Module initialisation only: privacy defaults first, then every file registers its own functions.
 #include <napi.h>
 
 #include "addon_data.h"
 #include "cancel_token.h"
 #include "ops.h"
+#include "privacy.h"
 
 namespace dinov3::addon {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  apply_privacy_defaults();
   env.SetInstanceData(new AddonData());
   exports.Set("version", Napi::String::New(env, DINOV3_VERSION));
   exports.Set("CancelToken", CancelToken::Define(env));
