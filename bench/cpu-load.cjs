@@ -22,20 +22,34 @@ function machineBusyMs() {
   return (total - (ticks[3] ?? 0) - (ticks[4] ?? 0)) * 10;
 }
 
+/** CPU time of a running process so far, ms (utime + stime from /proc/<pid>/stat; 0 once it is gone). */
+function processCpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * Runs `fn` and adds `others`: the share of the machine's CPU capacity that other processes
- * used meanwhile.
+ * used meanwhile. `pids` are processes of the benchmark itself that are still running (e.g. the
+ * service under load): their CPU time is not counted as others'.
  * @template T
  * @param {() => Promise<T>} fn
+ * @param {{ pids?: number[] }} [options]
  * @returns {Promise<T & { others: number }>}
  */
-async function measured(fn) {
+async function measured(fn, options = {}) {
+  const pids = options.pids ?? [];
+  const mine = () => cpuMs() + pids.reduce((sum, pid) => sum + processCpuMs(pid), 0);
   const busy0 = machineBusyMs();
-  const own0 = cpuMs();
+  const own0 = mine();
   const t0 = performance.now();
   const result = await fn();
   const capacity = (performance.now() - t0) * availableParallelism();
-  const others = Math.max(0, machineBusyMs() - busy0 - (cpuMs() - own0)) / capacity;
+  const others = Math.max(0, machineBusyMs() - busy0 - (mine() - own0)) / capacity;
   return { ...result, others };
 }
 

@@ -8,19 +8,23 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
-import ort from 'onnxruntime-node';
 
-import { cliArg, huggingFaceFolder, machine, median, realSizeModel, root, shared } from './models.mjs';
+import { cliArg, conformanceImage, huggingFaceFolder, machine, median, realSizeModel, root } from './models.mjs';
 
 const require = createRequire(import.meta.url);
 const { loadModel } = require(join(root, 'dist', 'index.js'));
 const { native } = require(join(root, 'dist', 'binding.js'));
 const { decodeImage, nativeFormat } = require(join(root, 'dist', 'image', 'input.js'));
+const { measured } = require('./cpu-load.cjs');
+// The raw session and transformers.js load onnxruntime-node themselves: the library's privacy
+// defaults (telemetry off) go first, as they would in a service that uses the library.
+require(join(root, 'dist', 'privacy.js')).applyPrivacyDefaults();
+const ort = (await import('onnxruntime-node')).default;
 
 
 const runs = Number(cliArg('runs', 15));
 const name = cliArg('model', 'vits16');
-const image = join(shared, 'conformance', 'images', 'chelsea.png');
+const image = conformanceImage('chelsea');
 
 const modelPath = realSizeModel(name);
 const { pipeline, env } = await import('@huggingface/transformers');
@@ -48,15 +52,18 @@ for (const size of [224, 448]) {
     tfjs: async () => extractor(image),
   };
   for (const k of Object.keys(once)) await once[k](); // warm-up
-  for (let i = 0; i < runs; i++) {
-    for (const k of Object.keys(once)) {
-      const t = performance.now();
-      await once[k]();
-      times[k].push(performance.now() - t);
+  const { others } = await measured(async () => {
+    for (let i = 0; i < runs; i++) {
+      for (const k of Object.keys(once)) {
+        const t = performance.now();
+        await once[k]();
+        times[k].push(performance.now() - t);
+      }
     }
-  }
+    return {};
+  });
   const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
-  rows.push({ size, ...m, overhead: m.dinov3 / m.raw - 1, speedup: m.tfjs / m.dinov3 });
+  rows.push({ size, ...m, overhead: m.dinov3 / m.raw - 1, speedup: m.tfjs / m.dinov3, others });
   await model.dispose();
   await raw.release();
   await extractor.dispose?.();
@@ -70,8 +77,8 @@ for (const size of [224, 448]) {
 {
   const sharp = (await import('sharp')).default;
   const big = join(root, '.cache', 'bench-photo-1920x1280.jpg');
-  await sharp(join(shared, 'conformance', 'images', 'coffee.png')).resize(1920, 1280).jpeg({ quality: 90 }).toFile(big);
-  const mix = ['coffee', 'chelsea', 'astronaut'].map((n) => join(shared, 'conformance', 'images', `${n}.png`));
+  await sharp(conformanceImage('coffee')).resize(1920, 1280).jpeg({ quality: 90 }).toFile(big);
+  const mix = ['coffee', 'chelsea', 'astronaut'].map(conformanceImage);
   const requests = [big, ...mix, big, ...mix];
   const model = await loadModel(modelPath, { size: 224 });
   const model2 = await loadModel(modelPath, { size: 224, sessions: 2 });
@@ -84,25 +91,29 @@ for (const size of [224, 448]) {
   };
   for (const k of Object.keys(run)) await run[k]();
   const times = { dinov3: [], dinov3Sessions2: [], tfjs: [] };
-  for (let i = 0; i < Math.max(5, Math.ceil(runs / 2)); i++) {
-    for (const k of Object.keys(run)) {
-      const t = performance.now();
-      await run[k]();
-      times[k].push(performance.now() - t);
+  const { others } = await measured(async () => {
+    for (let i = 0; i < Math.max(5, Math.ceil(runs / 2)); i++) {
+      for (const k of Object.keys(run)) {
+        const t = performance.now();
+        await run[k]();
+        times[k].push(performance.now() - t);
+      }
     }
-  }
-  concurrent = { requests: requests.length, dinov3: median(times.dinov3), sessions2: median(times.dinov3Sessions2), tfjs: median(times.tfjs) };
+    return {};
+  });
+  concurrent = { requests: requests.length, dinov3: median(times.dinov3), sessions2: median(times.dinov3Sessions2), tfjs: median(times.tfjs), others };
   await model.dispose();
   await model2.dispose();
 }
 
 console.log(`\n${name} on ${machine()}, ${new Date().toISOString().slice(0, 10)}, ${runs} interleaved runs, medians\n`);
-console.log('| input | raw InferenceSession.run | dinov3-trt extract (end to end) | transformers.js (end to end) | overhead vs raw | speed-up vs transformers.js |');
-console.log('|---|---|---|---|---|---|');
+console.log('| input | raw InferenceSession.run | dinov3-trt extract (end to end) | transformers.js (end to end) | overhead vs raw | speed-up vs transformers.js | other processes |');
+console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) {
-  console.log(`| ${r.size}x${r.size} | ${r.raw.toFixed(1)} ms | ${r.dinov3.toFixed(1)} ms | ${r.tfjs.toFixed(1)} ms | ${(r.overhead * 100).toFixed(1)} % | ${r.speedup.toFixed(2)}x |`);
+  console.log(`| ${r.size}x${r.size} | ${r.raw.toFixed(1)} ms | ${r.dinov3.toFixed(1)} ms | ${r.tfjs.toFixed(1)} ms | ${(r.overhead * 100).toFixed(1)} % | ${r.speedup.toFixed(2)}x | ${(r.others * 100).toFixed(0)} % |`);
 }
 console.log(`\n${concurrent.requests} requests in flight (Promise.all; a 1920x1280 JPEG and the conformance PNGs, 224x224):`);
 console.log(`  dinov3-trt ${concurrent.dinov3.toFixed(1)} ms (${(concurrent.tfjs / concurrent.dinov3).toFixed(2)}x transformers.js)`);
 console.log(`  dinov3-trt, sessions: 2 ${concurrent.sessions2.toFixed(1)} ms (${(concurrent.tfjs / concurrent.sessions2).toFixed(2)}x)`);
 console.log(`  transformers.js ${concurrent.tfjs.toFixed(1)} ms`);
+console.log(`  other processes used ${(concurrent.others * 100).toFixed(0)} % of the machine meanwhile`);

@@ -13,7 +13,7 @@
 //
 // It builds first (npm run build: lib -> dist/; tsc -p examples/tsconfig.json: examples ->
 // examples/dist/, where 'dinov3-trt' resolves to dist/ through the package's exports); --no-build
-// skips that. ViT-S/16 needs ../shared/models (bench/models.mjs). Exits 1 if any request failed.
+// skips that. ViT-S/16 comes from bench/models (bench/data.cjs). Exits 1 if any request failed.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -25,6 +25,7 @@ import { cache, cliArg, machine, realSizeModel, root } from './models.mjs';
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon');
 const sharp = require('sharp');
+const { measured } = require('./cpu-load.cjs');
 
 
 const duration = Number(cliArg('duration', 10));
@@ -132,7 +133,7 @@ for (const name of modelNames) {
       const before = rssOf(child.pid);
       const samples = [];
       const sampler = setInterval(() => samples.push(rssOf(child.pid)), 250);
-      const result = await load(url, r.path, image);
+      const result = await measured(() => load(url, r.path, image), { pids: [child.pid] });
       clearInterval(sampler);
       await sleep(500);
       const after = rssOf(child.pid);
@@ -152,13 +153,14 @@ for (const name of modelNames) {
         rssSecondHalfMin: Math.min(...half),
         rssSecondHalfMax: Math.max(...half),
         rssAfter: after,
+        others: result.others,
       };
       failures += row.non2xx + row.errors;
       rows.push(row);
       console.log(
         `${row.model} ${row.route}: ${row.rps.toFixed(1)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, ` +
           `${row.requests} requests, non-2xx ${row.non2xx}, errors ${row.errors}, ` +
-          `RSS ${mb(before)} -> peak ${mb(row.rssPeak)} -> ${mb(after)} MB`,
+          `RSS ${mb(before)} -> peak ${mb(row.rssPeak)} -> ${mb(after)} MB; other processes ${(row.others * 100).toFixed(0)} %`,
       );
     }
     let soakRss = [];
@@ -195,11 +197,11 @@ for (const name of modelNames) {
 
 const date = new Date().toISOString().slice(0, 10);
 console.log(`\n${machine()}, ${date}; ${connections} connections, ${duration} s per row\n`);
-console.log('| model | route | req/s | p50 ms | p99 ms | requests | non-2xx | errors | RSS MB before → peak → after |');
-console.log('|---|---|---:|---:|---:|---:|---:|---:|---|');
+console.log('| model | route | req/s | p50 ms | p99 ms | requests | non-2xx | errors | RSS MB before → peak → after | other processes |');
+console.log('|---|---|---:|---:|---:|---:|---:|---:|---|---:|');
 for (const r of rows) {
   console.log(
-    `| ${r.model} | ${r.route} | ${r.rps.toFixed(1)} | ${r.p50} | ${r.p99} | ${r.requests} | ${r.non2xx} | ${r.errors} | ${mb(r.rssBefore)} → ${mb(r.rssPeak)} → ${mb(r.rssAfter)} |`,
+    `| ${r.model} | ${r.route} | ${r.rps.toFixed(1)} | ${r.p50} | ${r.p99} | ${r.requests} | ${r.non2xx} | ${r.errors} | ${mb(r.rssBefore)} → ${mb(r.rssPeak)} → ${mb(r.rssAfter)} | ${(r.others * 100).toFixed(0)} % |`,
   );
 }
 console.log(`\n| model | RSS MB after warm-up | during the ${soak} s soak, per tenth | at the end |\n|---|---:|---|---:|`);

@@ -1,28 +1,14 @@
-// Shared helper for the benchmarks: real-size DINOv3 graphs from ../shared/models with seeded
-// weights (written by ../shared/tools/synth-weights.mjs) in a writable cache folder, and the
-// same model laid out as a Hugging Face folder for transformers.js.
-import { execFileSync } from 'node:child_process';
+// Shared helpers of the benchmarks: the real-size models with seeded weights (bench/data.cjs),
+// the same model laid out as a Hugging Face folder for transformers.js, statistics and the
+// machine's description.
 import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 
-export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const shared = resolve(process.env.DINOV3_SHARED ?? join(root, '..', 'shared'));
-export const cache = join(root, '.cache', 'models');
-
-/** Path of <name>/<name>.onnx with synthetic weights, e.g. name = 'vits16'. */
-export function realSizeModel(name) {
-  const src = join(shared, 'models', name);
-  const dst = join(cache, name);
-  if (!existsSync(join(src, `${name}.onnx`))) throw new Error(`${src} not found: the benchmark needs ../shared/models`);
-  mkdirSync(dst, { recursive: true });
-  for (const f of [`${name}.onnx`, 'config.json', 'external_data.json', 'preprocessor_config.json']) {
-    if (!existsSync(join(dst, f))) copyFileSync(join(src, f), join(dst, f));
-  }
-  execFileSync(process.execPath, [join(shared, 'tools', 'synth-weights.mjs'), dst], { stdio: 'inherit' });
-  return join(dst, `${name}.onnx`);
-}
+const require = createRequire(import.meta.url);
+const data = require('./data.cjs');
+export const { root, cache, conformanceImage, realSizeModel } = data;
 
 /** A transformers.js-style folder (config.json, preprocessor_config.json, onnx/model.onnx) for a size. */
 export function huggingFaceFolder(name, size) {

@@ -8,8 +8,8 @@
  *                                                [--sessions 1] [--threads N]
  *                                                [--model .cache/models/vits16/vits16.onnx]
  *
- * The model defaults to ViT-S/16 from ../shared/models with seeded weights, copied into
- * .cache/models/vits16 (see ../shared/models/README.md). One loaded model serves both
+ * The model defaults to ViT-S/16 from bench/models with seeded weights, copied into
+ * .cache/models/vits16 (see bench/models/README.md). One loaded model serves both
  * measurements; the segment phase makes the same calls as the CLI command (segmentVideo,
  * openVideoWriter, PipelineStats). Short rounds alternate bare / segment so machine drift hits
  * both alike; each phase reports how much of the machine other processes used meanwhile (rounds
@@ -17,7 +17,7 @@
  * ffmpeg children) is reported next to the wall-clock rates.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -28,6 +28,8 @@ import { openVideo, type VideoFrame } from '../lib/video/decoder';
 import { openVideoWriter } from '../lib/video/encoder';
 import type { FrameSink } from '../lib/video/sink';
 
+/** Model data shared by the benchmarks. */
+const { realSizeModel } = require('./data.cjs') as { realSizeModel: (name: string, options?: { quiet?: boolean }) => string };
 /** CPU accounting shared with bench/live-pipeline.mjs. */
 const { cpuMs, measured } = require('./cpu-load.cjs') as {
   cpuMs: () => number;
@@ -42,15 +44,7 @@ const arg = (name: string, fallback: string): string => {
 };
 
 function vits16(): string {
-  const shared = resolve(process.env.DINOV3_SHARED ?? join(root, '..', 'shared'));
-  const src = join(shared, 'models', 'vits16');
-  const dst = join(root, '.cache', 'models', 'vits16');
-  mkdirSync(dst, { recursive: true });
-  for (const f of ['vits16.onnx', 'config.json', 'external_data.json', 'preprocessor_config.json']) {
-    if (!existsSync(join(dst, f))) copyFileSync(join(src, f), join(dst, f));
-  }
-  execFileSync(process.execPath, [join(shared, 'tools', 'synth-weights.mjs'), dst], { stdio: 'ignore' });
-  return join(dst, 'vits16.onnx');
+  return realSizeModel('vits16', { quiet: true });
 }
 
 function cpuName(): string {

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The one script to run on the GPU machine (from the repository root; no network, no Node):
 # configure + build the native tree for sm_90, run CTest (CUDA tests included, with the
-# conformance features when given), compute-sanitizer memcheck over the CUDA tests, the kernel
+# conformance features of test/fixtures/conformance), compute-sanitizer memcheck over the CUDA tests, the kernel
 # benchmark, and the scikit-learn / PyTorch k-means peers on the same data.
 #
-#   CONFORMANCE_DIR=/path/to/conformance  bash bench/gpu/run-device-checks.sh
+#   bash bench/gpu/run-device-checks.sh
 #
-# Env: CONFORMANCE_DIR (default ./shared/conformance when present), BUILD_DIR (default /tmp/b),
+# Env: CONFORMANCE_DIR (default ./test/fixtures/conformance), BUILD_DIR (default /tmp/b),
 # OUT (when set, logs are copied there: at most 7 files), TOTAL_BUDGET_S (default 540: every
 # section's timeout is cut to what is left of it, so the script ends inside a 10-minute call
 # even if something hangs). Every section runs even when an earlier one failed (those needing
@@ -21,8 +21,7 @@ FAILED=()
 T0=$(date +%s)
 DEADLINE=$(( T0 + ${TOTAL_BUDGET_S:-540} ))
 [ -f "$ROOT/CMakeLists.txt" ] && [ -d "$ROOT/native/cuda" ] || { echo "run from the repository root"; exit 2; }
-if [ -z "${CONFORMANCE_DIR:-}" ] && [ -d "$ROOT/shared/conformance" ]; then CONFORMANCE_DIR="$ROOT/shared/conformance"; fi
-CONFORMANCE_DIR=${CONFORMANCE_DIR:-}
+CONFORMANCE_DIR=${CONFORMANCE_DIR:-$ROOT/test/fixtures/conformance}
 
 section() { printf '\n==================== %s  (t=%ss) ====================\n' "$1" "$(( $(date +%s) - T0 ))" | tee -a "$FULL"; }
 
@@ -72,7 +71,7 @@ BENCH="$B/native/tests/cuda/dinov3_cuda_bench"
 DATA="$LOGDIR/kmeans_4096x1024.f32"
 
 if [ "$BUILD_OK" -eq 1 ]; then
-  if [ -n "$CONFORMANCE_DIR" ]; then export DINOV3_CONFORMANCE="$CONFORMANCE_DIR"; fi
+  export DINOV3_CONFORMANCE="$CONFORMANCE_DIR"
   run ctest 180 ctest --test-dir "$B" --output-on-failure --timeout 150
   cp "$B/Testing/Temporary/LastTest.log" "$LOGDIR/ctest-LastTest.log" 2>/dev/null
   unset DINOV3_CONFORMANCE

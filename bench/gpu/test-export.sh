@@ -46,7 +46,7 @@ run "tiny opset 17, RoPE tile kept (If node)" if-node --tiny --opset 17 --no-rop
   -o "$out/tiny-o17-with-if.onnx"
 run "--fix-onnx of that -> no If, opset 16" pass --fix-onnx "$out/tiny-o17-with-if.onnx" --opset 16 \
   -o "$out/tiny-o17-with-if-fixed-o16.onnx"
-conformance=${DINOV3_CONFORMANCE:-../shared/conformance}/dinov3-tiny-r4/model.onnx
+conformance=${DINOV3_CONFORMANCE:-test/fixtures/conformance}/dinov3-tiny-r4/model.onnx
 if [ -f "$conformance" ]; then
   run "--fix-onnx of the conformance model -> opset 16" pass --fix-onnx "$conformance" --opset 16 \
     -o "$out/conformance-fixed-o16.onnx"
