@@ -71,7 +71,7 @@ jobs_max=$(nproc 2>/dev/null || echo 2)
 
 compile() {  # label include file -> $work/<label>/<n>.{rc,log}
   local label=$1 inc=$2 file=$3 out=$4
-  "$cxx" "${flags[@]}" -I"$inc" -I"$cuda_inc" -Inative -DDINOV3_DEFAULT_CONFORMANCE='"../shared/conformance"' \
+  "$cxx" "${flags[@]}" -I"$inc" -I"$cuda_inc" -Inative -DDINOV3_DEFAULT_CONFORMANCE='"test/fixtures/conformance"' \
     "$file" >"$out.log" 2>&1
   echo $? >"$out.rc"
 }

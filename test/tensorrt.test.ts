@@ -3,11 +3,10 @@
  * device (a Jetson, an x86 box with TensorRT) and skips with a message elsewhere. Nothing here
  * is simulated: every number comes from a real engine.
  *
- * The conformance model (../shared) has LayerNormalization and the RoPE `If` node, which
- * TensorRT 8.5 and 10.3 cannot parse; there the tests use a copy fixed by
- * tools/export-onnx.py --fix-onnx --opset 16 (same weights) when Python is available.
+ * The conformance model has LayerNormalization and the RoPE `If` node, which TensorRT 8.5 and
+ * 10.3 cannot parse; the tests use a copy fixed by tools/export-onnx.py --fix-onnx --opset 16
+ * (same weights) when Python with `onnx` is available (test/helpers/trt-onnx.ts).
  */
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { buildEngine, capabilities, Features, isDinoError, loadModel, type Model } from '../lib';
 import { rejected } from './helpers/errors';
+import { cosine } from './helpers/math';
 import { tinyModel } from './helpers/models';
-import { conformanceCases, conformanceModel, hasConformance, projectRoot, readF32 } from './helpers/shared';
+import { conformanceCases, readF32 } from './helpers/shared';
+import { conformanceOnnxForTensorRT } from './helpers/trt-onnx';
 
 const caps = capabilities();
 const available = caps.tensorrt.available && caps.cuda.available;
@@ -26,23 +27,15 @@ if (!available) console.warn(`SKIPPED TensorRT tests: ${caps.tensorrt.available 
 const cacheDir = mkdtempSync(join(tmpdir(), 'dinov3-trt-cache-'));
 const cases = conformanceCases();
 
-/** The conformance ONNX, or a copy this TensorRT can parse. */
-function conformanceOnnx(): string | undefined {
-  if (!hasConformance) return undefined;
-  const original = conformanceModel(cases[0]!);
-  const fixed = join(cacheDir, 'conformance-fixed-o16.onnx');
-  if (existsSync(fixed)) return fixed;
-  const r = spawnSync('python3', [join(projectRoot, 'tools', 'export-onnx.py'), '--fix-onnx', original, '--opset', '16', '-o', fixed], { encoding: 'utf8' });
-  return r.status === 0 ? fixed : original;
-}
-
 describe.skipIf(!available)('TensorRT backend', () => {
   let onnx: string;
   beforeAll(() => {
-    onnx = conformanceOnnx() ?? tinyModel({ opset: 16, depth: 2 });
+    const fixed = conformanceOnnxForTensorRT(cacheDir);
+    if (!fixed.rewritten) console.warn(`TensorRT tests use the original conformance ONNX: the opset-16 rewrite failed (${fixed.why})`);
+    onnx = fixed.path;
   });
 
-  it.skipIf(!hasConformance)('fp32 engine reproduces the reference tokens within 1e-3', async () => {
+  it('fp32 engine reproduces the reference tokens within 1e-3', async () => {
     for (const c of cases.filter((x) => x.h === 224 && x.w === 224)) {
       await using model = await loadModel(onnx, { backend: 'tensorrt', tensorrt: { precision: 'fp32', sizes: 224, cacheDir } });
       expect(model.backend).toBe('tensorrt');
@@ -56,10 +49,39 @@ describe.skipIf(!available)('TensorRT backend', () => {
     }
   }, 600_000);
 
-  it.skipIf(!hasConformance)('fp16 engine keeps per-patch cosine >= 0.99 (or best falls back to fp32, saying why)', async () => {
+  it('fp16 engine: every token of every 224 case has cosine >= 0.99 to the reference tokens', async (ctx) => {
+    let model: Model;
+    try {
+      model = await loadModel(onnx, { backend: 'tensorrt', tensorrt: { precision: 'fp16', sizes: 224, cacheDir } });
+    } catch (err) {
+      // TensorRT 11 is strongly typed: an fp32 ONNX gives no fp16 engine (C++ suite: known_issue()).
+      if (isDinoError(err) && /--dtype fp16/.test(err.message)) ctx.skip(`this TensorRT builds no fp16 engine from an fp32 ONNX: ${err.message}`);
+      throw err;
+    }
+    try {
+      for (const c of cases.filter((x) => x.h === 224 && x.w === 224)) {
+        const [f] = await model.extractTensor(readF32(c, 'input.f32'), [1, 3, 224, 224]);
+        const host = await f!.toHost();
+        const ref = readF32(c, 'last_hidden_state.f32');
+        expect(host.tokens.length).toBe(ref.length);
+        let worst = 1;
+        for (let t = 0; t < c.tokens; t++) {
+          const a = host.tokens.subarray(t * c.dim, (t + 1) * c.dim);
+          expect(a.every(Number.isFinite), `${c.tag} token ${t}`).toBe(true);
+          worst = Math.min(worst, cosine(a, ref.subarray(t * c.dim, (t + 1) * c.dim)));
+        }
+        console.log(`${c.tag}: fp16 min token cosine to the reference ${worst.toFixed(5)}`);
+        expect(worst, c.tag).toBeGreaterThanOrEqual(0.99);
+        f!.dispose();
+      }
+    } finally {
+      await model.dispose();
+    }
+  }, 600_000);
+
+  it('precision best records why it chose what it chose', async () => {
     const info = await buildEngine(onnx, { precision: 'best', sizes: 224, cacheDir });
     expect(info.accuracy.passed).toBe(true);
-    expect(info.accuracy.minCosine).toBeGreaterThanOrEqual(0.99);
     expect(info.decision).toMatch(info.precision === 'fp16' ? /fp16 passed/ : /fp16 failed.*fp32 passed/);
     console.log(`best precision: ${info.precision} — ${info.decision}`);
   }, 600_000);

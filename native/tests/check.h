@@ -1,6 +1,10 @@
 // A minimal test harness for the C++ tests (no external test framework is needed on the
 // GPU machines these also run on). TEST(name) registers a test; CHECK / CHECK_NEAR record
-// failures; main() runs every test whose name contains argv[1] (all when absent).
+// failures; check::skip(why) marks the running test skipped (it reports SKIP, never OK);
+// main() runs every test whose name contains argv[1] (all when absent), or lists the test
+// names with --list. Each test ends with one line: "[  OK  ] name", "[ FAIL ] name" or
+// "[ SKIP ] name: why". The exit code is 0 when no test failed and at least one passed, 77
+// (CTest's SKIP_RETURN_CODE) when every test that ran was skipped, 1 otherwise.
 #pragma once
 #include <cmath>
 #include <cstdio>
@@ -30,17 +34,35 @@ struct Register {
   Register(const char* name, std::function<void()> fn) { registry().push_back({name, std::move(fn)}); }
 };
 
+// Why the running test was skipped (empty while it was not).
+inline std::string& skip_reason() {
+  static std::string why;
+  return why;
+}
+
+// Marks the running test skipped: what it could not check is not reported as passed.
+inline void skip(const std::string& why) {
+  if (skip_reason().empty()) skip_reason() = why.empty() ? "skipped" : why;
+  std::printf("  SKIP: %s\n", why.c_str());
+  std::fflush(stdout);
+}
+
 inline void report(const char* file, int line, const std::string& what) {
   ++failures();
   std::fprintf(stderr, "  FAIL %s:%d: %s\n", file, line, what.c_str());
 }
 
 inline int run_all(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "--list") == 0) {
+    for (const auto& t : registry()) std::printf("%s\n", t.name);
+    return 0;
+  }
   const char* filter = argc > 1 ? argv[1] : nullptr;
-  int ran = 0, failed_tests = 0;
+  int ran = 0, failed_tests = 0, skipped = 0;
   for (const auto& t : registry()) {
     if (filter != nullptr && std::strstr(t.name, filter) == nullptr) continue;
     const int before = failures();
+    skip_reason().clear();
     std::printf("[ RUN  ] %s\n", t.name);
     std::fflush(stdout);
     try {
@@ -48,13 +70,22 @@ inline int run_all(int argc, char** argv) {
     } catch (const std::exception& e) {
       report(__FILE__, __LINE__, std::string("uncaught exception: ") + e.what());
     }
-    const bool ok = failures() == before;
-    failed_tests += ok ? 0 : 1;
     ++ran;
-    std::printf("[ %s ] %s\n", ok ? " OK " : "FAIL", t.name);
+    if (failures() != before) {
+      ++failed_tests;
+      std::printf("[ FAIL ] %s\n", t.name);
+    } else if (!skip_reason().empty()) {
+      ++skipped;
+      std::printf("[ SKIP ] %s: %s\n", t.name, skip_reason().c_str());
+    } else {
+      std::printf("[  OK  ] %s\n", t.name);
+    }
+    std::fflush(stdout);
   }
-  std::printf("%d tests, %d failed\n", ran, failed_tests);
-  return failed_tests == 0 && ran > 0 ? 0 : 1;
+  const int passed = ran - failed_tests - skipped;
+  std::printf("%d tests, %d passed, %d failed, %d skipped\n", ran, passed, failed_tests, skipped);
+  if (failed_tests > 0 || ran == 0) return 1;
+  return passed == 0 ? 77 : 0;
 }
 
 }  // namespace check

@@ -1,14 +1,22 @@
 /**
- * Locates ../shared (conformance data, real-size graphs). Tests that need it skip with a
- * visible message when it is absent.
+ * Locates the reference data: the conformance fixtures in the repository
+ * (test/fixtures/conformance), or the folder `DINOV3_SHARED` names (one that holds
+ * `conformance/`). Every test that uses it runs from a plain clone.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const projectRoot = resolve(__dirname, '..', '..');
-export const sharedDir = resolve(process.env.DINOV3_SHARED ?? join(projectRoot, '..', 'shared'));
-export const conformanceDir = join(sharedDir, 'conformance');
-export const hasConformance = existsSync(join(conformanceDir, 'manifest.json'));
+export const conformanceDir = process.env.DINOV3_SHARED
+  ? join(resolve(process.env.DINOV3_SHARED), 'conformance')
+  : join(projectRoot, 'test', 'fixtures', 'conformance');
+/** The real-size graphs without weights (ViT-S/B/L), kept with the benchmarks. */
+export const modelsDir = process.env.DINOV3_SHARED
+  ? join(resolve(process.env.DINOV3_SHARED), 'models')
+  : join(projectRoot, 'bench', 'models');
+if (!existsSync(join(conformanceDir, 'manifest.json'))) {
+  throw new Error(`conformance data not found at ${conformanceDir} (DINOV3_SHARED must name a folder holding conformance/)`);
+}
 
 export interface ConformanceCase {
   tag: string;
@@ -25,7 +33,6 @@ export interface ConformanceCase {
 }
 
 export function conformanceCases(): ConformanceCase[] {
-  if (!hasConformance) return [];
   return (JSON.parse(readFileSync(join(conformanceDir, 'manifest.json'), 'utf8')) as { cases: ConformanceCase[] }).cases;
 }
 
@@ -51,9 +58,4 @@ export function readF32(c: ConformanceCase, key: string): Float32Array {
 export function readI32(c: ConformanceCase, key: string): Int32Array {
   const b = readRaw(c, key);
   return new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
-}
-
-/** Prints once why a suite is skipped. */
-export function noteSkip(what: string): void {
-  if (!hasConformance) console.warn(`SKIPPED ${what}: ${conformanceDir} not found (set DINOV3_SHARED)`);
 }

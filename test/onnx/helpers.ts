@@ -1,25 +1,18 @@
 /**
- * Helpers of the ONNX tooling tests: where ../shared is (tests that need it skip with a visible
- * note when it is absent), temp dirs, and error assertions.
+ * Helpers of the ONNX tooling tests: the reference models and picture, temp dirs, and error
+ * assertions.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { DinoError, type ErrorCode } from '../../lib/errors';
 import { rejected } from '../helpers/errors';
-import { sharedDir } from '../helpers/shared';
+import { conformanceDir, modelsDir } from '../helpers/shared';
 
-export const conformanceModelPath = join(sharedDir, 'conformance', 'dinov3-tiny-r4', 'model.onnx');
-export const vits16Path = join(sharedDir, 'models', 'vits16', 'vits16.onnx');
-export const pngPath = join(sharedDir, 'conformance', 'images', 'astronaut.png');
-export const hasConformanceModel = existsSync(conformanceModelPath);
-export const hasVits16 = existsSync(vits16Path);
-
-/** Prints why a group of tests is skipped. */
-export function noteSkip(present: boolean, what: string): void {
-  if (!present) console.warn(`[skip] ${what}: ${sharedDir} is absent (set DINOV3_SHARED to run them)`);
-}
+export const conformanceModelPath = join(conformanceDir, 'dinov3-tiny-r4', 'model.onnx');
+export const vits16Path = join(modelsDir, 'vits16', 'vits16.onnx');
+export const pngPath = join(conformanceDir, 'images', 'astronaut.png');
 
 /** A fresh temp dir and its cleanup. */
 export function tempDir(): { dir: string; cleanup: () => void } {

@@ -1,5 +1,5 @@
 /**
- * inspectOnnx on the conformance model and the real-size ViT-S/16 graph from ../shared, on a
+ * inspectOnnx on the conformance model and the real-size ViT-S/16 graph (bench/models), on a
  * 1.2 GB model with inline weights (a sparse file: only its structure may be read), and on
  * broken input: truncated copies, images, random bytes, missing paths.
  */
@@ -14,9 +14,6 @@ import { DataType, GraphField, ModelField, NodeField, OpsetField, TensorField, W
 import {
   conformanceModelPath,
   expectDinoError,
-  hasConformanceModel,
-  hasVits16,
-  noteSkip,
   pngPath,
   tempDir,
   vits16Path,
@@ -24,10 +21,8 @@ import {
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
-noteSkip(hasConformanceModel, 'inspectOnnx on the conformance model');
-noteSkip(hasVits16, 'inspectOnnx on models/vits16');
 
-describe.skipIf(!hasConformanceModel)('inspectOnnx: conformance model (dinov3-tiny-r4)', () => {
+describe('inspectOnnx: conformance model (dinov3-tiny-r4)', () => {
   it('reports the model contract', async () => {
     const info = await inspectOnnx(conformanceModelPath);
     expect(info.irVersion).toBe(8);
@@ -86,7 +81,7 @@ describe.skipIf(!hasConformanceModel)('inspectOnnx: conformance model (dinov3-ti
   });
 });
 
-describe.skipIf(!hasVits16)('inspectOnnx: models/vits16 (external data, weights absent)', () => {
+describe('inspectOnnx: models/vits16 (external data, weights absent)', () => {
   it('reads only the graph and reports the missing data file cleanly', async () => {
     const info = await inspectOnnx(vits16Path);
     const manifest = JSON.parse(readFileSync(join(vits16Path, '..', 'external_data.json'), 'utf8')) as { location: string; bytes: number; tensors: unknown[] };
@@ -243,7 +238,7 @@ describe('inspectOnnx: tensor storage variants', () => {
 });
 
 describe('inspectOnnx: not ONNX / not there', () => {
-  it.skipIf(!hasConformanceModel)('rejects a PNG image', async () => {
+  it('rejects a PNG image', async () => {
     await expectDinoError(inspectOnnx(pngPath), 'ERR_DINO_INVALID_MODEL', /not a valid ONNX model: it looks like a PNG image/);
     // Without its signature byte the PNG goes through the protobuf parser, which must refuse it too.
     const headless = join(tmp.dir, 'headless.png');

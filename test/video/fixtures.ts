@@ -3,7 +3,7 @@
  * ffmpeg's test sources, still images; plus process checks for decoder clean-up.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -87,14 +87,23 @@ export function pixel(img: { data: Uint8Array; width: number }, x: number, y: nu
   return [img.data[i] as number, img.data[i + 1] as number, img.data[i + 2] as number];
 }
 
-/** Number of running processes whose command line contains `text`. */
+/**
+ * Number of running processes (other than this one) whose command line contains `text`, read
+ * from /proc so that no external tool can be missing and make the count a silent 0.
+ */
 export async function processesWith(text: string): Promise<number> {
-  try {
-    const { stdout } = await run('pgrep', ['-f', '-c', text]);
-    return Number(stdout.trim());
-  } catch {
-    return 0;
+  let n = 0;
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    let cmdline: string;
+    try {
+      cmdline = (await readFile(`/proc/${name}/cmdline`, 'utf8')).split('\0').join(' ');
+    } catch {
+      continue; // the process ended while we looked
+    }
+    if (cmdline.includes(text)) n++;
   }
+  return n;
 }
 
 /** Frame count of a video file, counted by decoding (ffprobe -count_frames). */

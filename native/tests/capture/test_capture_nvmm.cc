@@ -35,7 +35,7 @@ std::string fake_mode() {
 
 bool skip_unless_fake(const char* mode) {
   if (fake_mode() == mode) return false;
-  std::printf("  SKIP: needs DINOV3_NVMM_FAKE=%s (scripts/check-nvmm.sh)\n", mode);
+  check::skip(std::string("needs DINOV3_NVMM_FAKE=") + mode + " (scripts/check-nvmm.sh)");
   return true;
 }
 
@@ -52,7 +52,7 @@ bool skip_unless_jetson() {
     }
   }
   if (factory != nullptr && driver) return false;
-  std::printf("  SKIP: not a Jetson (needs the nvvidconv element and the CUDA driver)\n");
+  check::skip("not a Jetson (needs the nvvidconv element and the CUDA driver)");
   return true;
 }
 
@@ -385,7 +385,7 @@ TEST(nvmm_jetson_block_linear_is_refused) {
   try {
     source = std::make_unique<GstSource>(options(jetson_pipeline(1, "NV12", "bl-output=true"), 2, false, 2));
   } catch (const dinov3::Error& e) {
-    std::printf("  SKIP: this nvvidconv has no bl-output property (%s)\n", e.what());
+    check::skip(std::string("this nvvidconv has no bl-output property (") + e.what() + ")");
     return;
   }
   auto listener = std::make_shared<RecordingListener>();

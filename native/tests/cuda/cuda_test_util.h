@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "check.h"
 #include "cuda_api.h"
 #include "half.h"
 #include "matrix_view.h"
@@ -19,11 +20,11 @@ namespace cuda_test {
 
 namespace cu = dinov3::cuda;
 
-// True when a CUDA device is usable; otherwise prints the skip line and returns false.
+// True when a CUDA device is usable; otherwise marks the running test skipped and returns false.
 inline bool device_or_skip() {
   const cu::RuntimeInfo info = cu::runtime_info();
   if (info.available) return true;
-  std::printf("  SKIPPED: no CUDA device (%s)\n", info.reason.c_str());
+  check::skip("no CUDA device (" + info.reason + ")");
   return false;
 }
 
@@ -89,8 +90,9 @@ inline Features upload(const std::vector<float>& x, int64_t rows, int64_t dim, c
   return f;
 }
 
-// Conformance features: every `<tag>__last_hidden_state.f32` under $DINOV3_CONFORMANCE, raw
-// little-endian [1, 1 + 4 + N, 64]; the patch tokens are the rows after CLS and 4 registers.
+// Conformance features: every `<tag>__last_hidden_state.f32` under $DINOV3_CONFORMANCE, or under
+// the repository's test/fixtures/conformance when it is unset; raw little-endian
+// [1, 1 + 4 + N, 64]; the patch tokens are the rows after CLS and 4 registers.
 struct ConformanceCase {
   std::string tag;
   std::vector<float> tokens;  // (5 + N) * 64
@@ -101,8 +103,8 @@ struct ConformanceCase {
 
 inline std::vector<ConformanceCase> conformance_cases() {
   std::vector<ConformanceCase> cases;
-  const char* root = std::getenv("DINOV3_CONFORMANCE");
-  if (root == nullptr || *root == '\0') return cases;
+  const char* env_root = std::getenv("DINOV3_CONFORMANCE");
+  const char* root = env_root != nullptr && *env_root != '\0' ? env_root : DINOV3_DEFAULT_CONFORMANCE;
   const std::string suffix = "__last_hidden_state.f32";
   std::vector<std::filesystem::path> files;
   std::error_code ec;
@@ -125,7 +127,8 @@ inline std::vector<ConformanceCase> conformance_cases() {
     in.read(reinterpret_cast<char*>(c.tokens.data()), bytes);
     cases.push_back(std::move(c));
   }
-  if (cases.empty()) std::printf("  note: DINOV3_CONFORMANCE=%s holds no *%s files\n", root, suffix.c_str());
+  // A conformance test with no case would pass without testing anything.
+  if (cases.empty()) check::report(__FILE__, __LINE__, std::string("no *") + suffix + " files under " + root);
   return cases;
 }
 

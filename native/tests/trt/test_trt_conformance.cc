@@ -1,4 +1,4 @@
-// TensorRT engines vs the reference outputs of shared/conformance: fp32 within 1e-3 (max abs),
+// TensorRT engines vs the reference outputs of test/fixtures/conformance: fp32 within 1e-3 (max abs),
 // fp16 per-token cosine >= 0.99, at every conformance size through one dynamic-shape engine.
 #include <algorithm>
 #include <cmath>

@@ -7,6 +7,7 @@
 #include "trt_fixture.h"
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "--list") return check::run_all(argc, argv);
   const dinov3::cuda::RuntimeInfo rt = dinov3::cuda::runtime_info();
   if (!rt.available) {
     std::printf("SKIPPED: the TensorRT tests need a CUDA device: %s\n", rt.reason.c_str());
@@ -16,7 +17,7 @@ int main(int argc, char** argv) {
   if (std::FILE* f = std::fopen(model.c_str(), "rb")) {
     std::fclose(f);
   } else {
-    std::printf("SKIPPED: no ONNX model at %s (set DINOV3_CONFORMANCE to the shared conformance folder)\n",
+    std::printf("SKIPPED: no ONNX model at %s (set DINOV3_CONFORMANCE to a conformance folder)\n",
                 model.c_str());
     return 77;
   }

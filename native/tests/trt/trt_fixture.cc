@@ -9,11 +9,12 @@
 #include <memory>
 #include <mutex>
 
+#include "../check.h"
 #include "../../core/error.h"
 #include "../../core/half.h"
 
 #ifndef DINOV3_DEFAULT_CONFORMANCE
-#define DINOV3_DEFAULT_CONFORMANCE "../shared/conformance"
+#define DINOV3_DEFAULT_CONFORMANCE "test/fixtures/conformance"
 #endif
 
 namespace trt_test {
@@ -191,9 +192,6 @@ std::vector<float> run_once(trt::Engine& engine, trt::Context& context, const st
   return out;
 }
 
-void skip(const char* test, const std::string& why) {
-  std::printf("  SKIP %s: %s\n", test, why.c_str());
-  std::fflush(stdout);
-}
+void skip(const char* test, const std::string& why) { check::skip(std::string(test) + ": " + why); }
 
 }  // namespace trt_test

@@ -25,7 +25,7 @@ int trt_major();
 int trt_minor();
 
 // DINOV3_CONFORMANCE (the conformance root or its dinov3-tiny-r4 folder), else the default
-// compiled in (../shared/conformance next to the repository).
+// compiled in (the repository's test/fixtures/conformance).
 std::string conformance_model_dir();
 // The ONNX to build: DINOV3_TRT_ONNX when set (e.g. an opset-16 or RoPE-fixed rewrite of the
 // conformance model, made by tools/export-onnx.py --fix-onnx, same weights), else model.onnx.
