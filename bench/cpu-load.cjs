@@ -34,12 +34,13 @@ function processCpuMs(pid) {
 
 /**
  * Runs `fn` and adds `others`: the share of the machine's CPU capacity that other processes
- * used meanwhile. `pids` are processes of the benchmark itself that are still running (e.g. the
+ * used meanwhile, and `seconds`, how long it ran (/proc/stat counts in 10 ms ticks, so a share
+ * over less than about half a second is noise: see `othersText`). `pids` are processes of the benchmark itself that are still running (e.g. the
  * service under load): their CPU time is not counted as others'.
  * @template T
  * @param {() => Promise<T>} fn
  * @param {{ pids?: number[] }} [options]
- * @returns {Promise<T & { others: number }>}
+ * @returns {Promise<T & { others: number, seconds: number }>}
  */
 async function measured(fn, options = {}) {
   const pids = options.pids ?? [];
@@ -48,9 +49,14 @@ async function measured(fn, options = {}) {
   const own0 = mine();
   const t0 = performance.now();
   const result = await fn();
-  const capacity = (performance.now() - t0) * availableParallelism();
-  const others = Math.max(0, machineBusyMs() - busy0 - (mine() - own0)) / capacity;
-  return { ...result, others };
+  const wall = performance.now() - t0;
+  const others = Math.max(0, machineBusyMs() - busy0 - (mine() - own0)) / (wall * availableParallelism());
+  return { ...result, others, seconds: wall / 1000 };
 }
 
-module.exports = { cpuMs, machineBusyMs, measured };
+/** `others` as a percentage, or "n/a (<0.5 s)" where the phase was too short to tell. */
+function othersText(m) {
+  return m.seconds < 0.5 ? 'n/a (<0.5 s)' : `${(m.others * 100).toFixed(0)} %`;
+}
+
+module.exports = { cpuMs, machineBusyMs, measured, othersText };

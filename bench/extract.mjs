@@ -15,7 +15,7 @@ const require = createRequire(import.meta.url);
 const { loadModel } = require(join(root, 'dist', 'index.js'));
 const { native } = require(join(root, 'dist', 'binding.js'));
 const { decodeImage, nativeFormat } = require(join(root, 'dist', 'image', 'input.js'));
-const { measured } = require('./cpu-load.cjs');
+const { measured, othersText } = require('./cpu-load.cjs');
 // The raw session and transformers.js load onnxruntime-node themselves: the library's privacy
 // defaults (telemetry off) go first, as they would in a service that uses the library.
 require(join(root, 'dist', 'privacy.js')).applyPrivacyDefaults();
@@ -52,7 +52,7 @@ for (const size of [224, 448]) {
     tfjs: async () => extractor(image),
   };
   for (const k of Object.keys(once)) await once[k](); // warm-up
-  const { others } = await measured(async () => {
+  const { others, seconds } = await measured(async () => {
     for (let i = 0; i < runs; i++) {
       for (const k of Object.keys(once)) {
         const t = performance.now();
@@ -63,7 +63,7 @@ for (const size of [224, 448]) {
     return {};
   });
   const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
-  rows.push({ size, ...m, overhead: m.dinov3 / m.raw - 1, speedup: m.tfjs / m.dinov3, others });
+  rows.push({ size, ...m, overhead: m.dinov3 / m.raw - 1, speedup: m.tfjs / m.dinov3, others, seconds });
   await model.dispose();
   await raw.release();
   await extractor.dispose?.();
@@ -91,7 +91,7 @@ for (const size of [224, 448]) {
   };
   for (const k of Object.keys(run)) await run[k]();
   const times = { dinov3: [], dinov3Sessions2: [], tfjs: [] };
-  const { others } = await measured(async () => {
+  const { others, seconds } = await measured(async () => {
     for (let i = 0; i < Math.max(5, Math.ceil(runs / 2)); i++) {
       for (const k of Object.keys(run)) {
         const t = performance.now();
@@ -101,7 +101,7 @@ for (const size of [224, 448]) {
     }
     return {};
   });
-  concurrent = { requests: requests.length, dinov3: median(times.dinov3), sessions2: median(times.dinov3Sessions2), tfjs: median(times.tfjs), others };
+  concurrent = { requests: requests.length, dinov3: median(times.dinov3), sessions2: median(times.dinov3Sessions2), tfjs: median(times.tfjs), others, seconds };
   await model.dispose();
   await model2.dispose();
 }
@@ -110,10 +110,10 @@ console.log(`\n${name} on ${machine()}, ${new Date().toISOString().slice(0, 10)}
 console.log('| input | raw InferenceSession.run | dinov3-trt extract (end to end) | transformers.js (end to end) | overhead vs raw | speed-up vs transformers.js | other processes |');
 console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) {
-  console.log(`| ${r.size}x${r.size} | ${r.raw.toFixed(1)} ms | ${r.dinov3.toFixed(1)} ms | ${r.tfjs.toFixed(1)} ms | ${(r.overhead * 100).toFixed(1)} % | ${r.speedup.toFixed(2)}x | ${(r.others * 100).toFixed(0)} % |`);
+  console.log(`| ${r.size}x${r.size} | ${r.raw.toFixed(1)} ms | ${r.dinov3.toFixed(1)} ms | ${r.tfjs.toFixed(1)} ms | ${(r.overhead * 100).toFixed(1)} % | ${r.speedup.toFixed(2)}x | ${othersText(r)} |`);
 }
 console.log(`\n${concurrent.requests} requests in flight (Promise.all; a 1920x1280 JPEG and the conformance PNGs, 224x224):`);
 console.log(`  dinov3-trt ${concurrent.dinov3.toFixed(1)} ms (${(concurrent.tfjs / concurrent.dinov3).toFixed(2)}x transformers.js)`);
 console.log(`  dinov3-trt, sessions: 2 ${concurrent.sessions2.toFixed(1)} ms (${(concurrent.tfjs / concurrent.sessions2).toFixed(2)}x)`);
 console.log(`  transformers.js ${concurrent.tfjs.toFixed(1)} ms`);
-console.log(`  other processes used ${(concurrent.others * 100).toFixed(0)} % of the machine meanwhile`);
+console.log(`  other processes used ${othersText(concurrent)} of the machine meanwhile`);

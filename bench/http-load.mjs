@@ -25,9 +25,9 @@ import { cache, cliArg, machine, realSizeModel, root } from './models.mjs';
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon');
 const sharp = require('sharp');
-const { measured } = require('./cpu-load.cjs');
+const { measured, othersText } = require('./cpu-load.cjs');
 
-
+const args = process.argv.slice(2);
 const duration = Number(cliArg('duration', 10));
 const connections = Number(cliArg('connections', 8));
 const modelNames = cliArg('models', 'tiny,vits16').split(',');
@@ -154,13 +154,14 @@ for (const name of modelNames) {
         rssSecondHalfMax: Math.max(...half),
         rssAfter: after,
         others: result.others,
+        seconds: result.seconds,
       };
       failures += row.non2xx + row.errors;
       rows.push(row);
       console.log(
         `${row.model} ${row.route}: ${row.rps.toFixed(1)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, ` +
           `${row.requests} requests, non-2xx ${row.non2xx}, errors ${row.errors}, ` +
-          `RSS ${mb(before)} -> peak ${mb(row.rssPeak)} -> ${mb(after)} MB; other processes ${(row.others * 100).toFixed(0)} %`,
+          `RSS ${mb(before)} -> peak ${mb(row.rssPeak)} -> ${mb(after)} MB; other processes ${othersText(row)}`,
       );
     }
     let soakRss = [];
@@ -201,7 +202,7 @@ console.log('| model | route | req/s | p50 ms | p99 ms | requests | non-2xx | er
 console.log('|---|---|---:|---:|---:|---:|---:|---:|---|---:|');
 for (const r of rows) {
   console.log(
-    `| ${r.model} | ${r.route} | ${r.rps.toFixed(1)} | ${r.p50} | ${r.p99} | ${r.requests} | ${r.non2xx} | ${r.errors} | ${mb(r.rssBefore)} → ${mb(r.rssPeak)} → ${mb(r.rssAfter)} | ${(r.others * 100).toFixed(0)} % |`,
+    `| ${r.model} | ${r.route} | ${r.rps.toFixed(1)} | ${r.p50} | ${r.p99} | ${r.requests} | ${r.non2xx} | ${r.errors} | ${mb(r.rssBefore)} → ${mb(r.rssPeak)} → ${mb(r.rssAfter)} | ${othersText(r)} |`,
   );
 }
 console.log(`\n| model | RSS MB after warm-up | during the ${soak} s soak, per tenth | at the end |\n|---|---:|---|---:|`);

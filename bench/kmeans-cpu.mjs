@@ -20,7 +20,7 @@ import { cliArg, machine, median, root } from './models.mjs';
 
 const require = createRequire(import.meta.url);
 const { Features } = require(join(root, 'dist', 'index.js'));
-const { measured } = require('./cpu-load.cjs');
+const { measured, othersText } = require('./cpu-load.cjs');
 
 const runs = Number(cliArg('runs', 5));
 /** Child mode: only the native k-means, JSON on stdout (the parent sets DINOV3_NUM_THREADS). */
@@ -130,8 +130,8 @@ const single = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.m
   stdio: ['ignore', 'pipe', 'inherit'],
 }));
 
-const pct = (share) => `${(share * 100).toFixed(0)} %`;
 const rows = [];
+const whole = await measured(async () => {
 for (const [n, dim] of SHAPES) {
   const x = data(n, dim, n + dim);
   const arrays = Array.from({ length: n }, (_, r) => Array.from(x.subarray(r * dim, (r + 1) * dim)));
@@ -156,15 +156,17 @@ for (const [n, dim] of SHAPES) {
     });
     const one = single.equal[key];
     rows.push(`| ${n} x ${dim} | ${k} | ${one.ms.toFixed(2)} ms | ${ours.ms.toFixed(2)} ms | ${theirs.ms.toFixed(1)} ms | **${(theirs.ms / one.ms).toFixed(1)}x** | ${(theirs.ms / ours.ms).toFixed(1)}x | ` +
-      `${one.inertia.toFixed(1)} / ${ours.inertia.toFixed(1)} / ${theirs.inertia.toFixed(1)} | ${ours.iterations.toFixed(1)} / ${theirs.iterations.toFixed(1)} | ` +
-      `${pct(one.others)} / ${pct(ours.others)} / ${pct(theirs.others)} |`);
+      `${one.inertia.toFixed(1)} / ${ours.inertia.toFixed(1)} / ${theirs.inertia.toFixed(1)} | ${ours.iterations.toFixed(1)} / ${theirs.iterations.toFixed(1)} |`);
     console.error(rows[rows.length - 1]);
   }
 }
+return {};
+});
 console.log(`\nk-means on ${machine()}, ${new Date().toISOString().slice(0, 10)}, median of ${runs} runs (same initial centroids for all in each run)\n`);
-console.log(`| patches x dim | k | dinov3-trt, 1 thread | dinov3-trt, ${availableParallelism()} threads (default) | ml-kmeans (JS, 1 thread) | speed-up at 1 thread | speed-up, default | mean inertia 1 thread / default / ml-kmeans | mean iterations ours / ml-kmeans | other processes, 1 thread / default / ml-kmeans |`);
-console.log('|---|---|---:|---:|---:|---:|---:|---|---|---|');
+console.log(`| patches x dim | k | dinov3-trt, 1 thread | dinov3-trt, ${availableParallelism()} threads (default) | ml-kmeans (JS, 1 thread) | speed-up at 1 thread | speed-up, default | mean inertia 1 thread / default / ml-kmeans | mean iterations ours / ml-kmeans |`);
+console.log('|---|---|---:|---:|---:|---:|---:|---|---|');
 console.log(rows.join('\n'));
+console.log(`\nother processes over the whole table: ${othersText(whole)} of the machine`);
 
 // Each library's own k-means++ + Lloyd on the largest shape (seeding included in the time).
 {
@@ -186,5 +188,5 @@ console.log(rows.join('\n'));
   const one = single.own;
   console.log(`\nwith each library's own k-means++ seeding, ${n}x${dim}, k=${k}, ${runs} seeds: dinov3-trt ${one.ms.toFixed(1)} ms at 1 thread, ` +
     `${ours.ms.toFixed(1)} ms at ${availableParallelism()} threads; ml-kmeans ${theirs.ms.toFixed(1)} ms (${(theirs.ms / one.ms).toFixed(1)}x / ${(theirs.ms / ours.ms).toFixed(1)}x); ` +
-    `mean inertia ${one.inertia.toFixed(1)} / ${ours.inertia.toFixed(1)} / ${theirs.inertia.toFixed(1)}; other processes ${pct(one.others)} / ${pct(ours.others)} / ${pct(theirs.others)}`);
+    `mean inertia ${one.inertia.toFixed(1)} / ${ours.inertia.toFixed(1)} / ${theirs.inertia.toFixed(1)}; other processes ${othersText(one)} / ${othersText(ours)} / ${othersText(theirs)}`);
 }

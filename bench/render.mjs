@@ -5,7 +5,7 @@
 // kernels on libuv's pool). Mean wall time and CPU time (all threads of this process) per call
 // over --calls calls after a warm-up, and the share of the machine other processes used
 // meanwhile (bench/cpu-load.cjs).
-// Usage: npm run build && node bench/render.mjs [--calls 40]
+// Usage: npm run build && node bench/render.mjs [--calls 1000]
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -15,10 +15,10 @@ import { cliArg, conformanceImage, machine, root } from './models.mjs';
 
 const require = createRequire(import.meta.url);
 const { loadModel, renderHeatmap, renderPca, renderSegmentation } = require(join(root, 'dist', 'index.js'));
-const { measured } = require('./cpu-load.cjs');
+const { measured, othersText } = require('./cpu-load.cjs');
 const { conformanceDir } = require('./data.cjs');
 
-const calls = Number(cliArg('calls', 40));
+const calls = Number(cliArg('calls', 1000));
 const { data, info } = await sharp(conformanceImage('coffee')).resize(640, 480, { fit: 'fill' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
 const photo = { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
 
@@ -47,5 +47,5 @@ for (const [name, render] of pictures) {
     const cpu = process.cpuUsage(cpu0);
     return { wall: (performance.now() - t0) / calls, cpu: (cpu.user + cpu.system) / 1000 / calls };
   });
-  console.log(`| ${name} | ${r.wall.toFixed(2)} | ${r.cpu.toFixed(2)} | ${(r.others * 100).toFixed(0)} % |`);
+  console.log(`| ${name} | ${r.wall.toFixed(2)} | ${r.cpu.toFixed(2)} | ${othersText(r)} |`);
 }

@@ -2,7 +2,8 @@
  * The documentation cannot go stale unnoticed: the API reference (TypeDoc, from the TSDoc
  * comments of the public API) builds without a single warning — no broken {@link}, no public
  * signature that mentions a type the package does not export — and docs/CLI.md is exactly what
- * the commands print for --help. Links between the Markdown files of docs/ and README.md resolve.
+ * the commands print for --help. Links between the Markdown files of docs/ and README.md resolve,
+ * and every benchmark section names the script that produced it.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -132,5 +133,19 @@ describe('documentation', () => {
       }
     }
     expect(broken).toEqual([]);
+  });
+
+  it('every section of docs/BENCHMARKS.md names the bench/ script that produced its figures, and it exists', () => {
+    const text = readFileSync(join(projectRoot, 'docs', 'BENCHMARKS.md'), 'utf8');
+    const sections = text.split(/^## /m).slice(1);
+    expect(sections.length).toBeGreaterThan(5);
+    const missing: string[] = [];
+    for (const section of sections) {
+      const title = section.split('\n')[0]!;
+      const scripts = [...section.matchAll(/\bbench\/[\w./-]+\.(?:mjs|cjs|ts|sh|py)\b/g)].map((m) => m[0]);
+      if (scripts.length === 0) missing.push(`${title}: no bench/ script named`);
+      for (const script of scripts) if (!existsSync(join(projectRoot, script))) missing.push(`${title}: ${script} does not exist`);
+    }
+    expect(missing).toEqual([]);
   });
 });
