@@ -9,11 +9,14 @@ import { DinoError, toDinoError } from './errors';
 import type { BackendName } from './backends/backend';
 import { runKmeans, runAssign } from './analysis/kmeans';
 import { runPca } from './analysis/pca';
-import { runSimilarity, type SimilarityTarget } from './analysis/similarity';
+import { runSimilarity } from './analysis/similarity';
 import type { Grid, Heatmap, KMeansOptions, KMeansResult, PatchIndex, PcaOptions, PcaResult, PixelPoint } from './analysis/types';
 import { deviceView, hostView, type TokenStore } from './analysis/token-view';
 import type { Size } from './util/size';
 import { integer, invalid } from './validate';
+
+/** What a similarity map can be computed for: a patch, a pixel, a vector of `dim` values, or a patch of another image's features. */
+export type SimilarityTarget = PatchIndex | PixelPoint | Float32Array | { features: Features; row: number; col: number };
 
 /** Time spent in each stage, in milliseconds. */
 export interface FeatureTimings {

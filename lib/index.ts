@@ -14,8 +14,7 @@
  * @packageDocumentation
  */
 export { loadModel, Model, type ModelInfo } from './model/model';
-export { Features, type FeatureTimings } from './features';
-export type { SimilarityTarget } from './analysis/similarity';
+export { Features, type FeatureTimings, type SimilarityTarget } from './features';
 export {
   KMEANS_DEFAULTS,
   PCA_DEFAULTS,
@@ -39,7 +38,7 @@ export type { BackendName } from './backends/backend';
 export { buildEngine, defaultCacheDir, type EngineInfo } from './tensorrt/build-engine';
 export type { BuildEngineOptions, BuildProgress, EngineSizes, Precision } from './tensorrt/options';
 export type { AccuracyReport } from './tensorrt/accuracy';
-export { openSource, VideoSource, type CaptureResult, type CaptureStatus, type SourceStats } from './video/sources/source';
+export { openSource, VideoSource, type CaptureResult, type CaptureStatus, type SourceDecoder, type SourceStats } from './video/sources/source';
 export { Frame, type FrameFormat, type FrameMemory } from './video/sources/frame';
 export type { SourceOptions } from './video/sources/options';
 export { parseSourceUri, type ParsedUri, type SourceProtocol } from './video/sources/uri';

@@ -1,11 +1,12 @@
 /**
- * Live video on the CPU backend: test:// sources through the whole pipeline (capture thread ->
- * inference -> k-means / heatmap / PCA -> render -> JPEG), settings changed while it runs, the
+ * Live video on the CPU backend: test:// and file:// sources through the whole pipeline (frames
+ * -> inference -> k-means / heatmap / PCA -> render -> JPEG), settings changed while it runs, the
  * live page in headless Chromium (frames arriving, a click switching to the heatmap view, a
- * screenshot), and clean stops.
+ * screenshot), and clean stops — with frames from the capture module where it is built and from
+ * a decoder program (ffmpeg) everywhere, so `dinov3 live` works on a fresh install.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,13 +25,15 @@ declare const document: {
 
 const capture = capabilities().gstreamer.available;
 const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-if (!capture) console.warn(`SKIPPED live tests: ${capabilities().gstreamer.reason}`);
+if (!capture) console.warn(`SKIPPED live tests through the capture module: ${capabilities().gstreamer.reason}`);
 if (!chromium) console.warn('SKIPPED live-page browser test: Chromium not installed (apt-get install chromium)');
+const decoders = [...(capture ? ['capture' as const] : []), 'ffmpeg' as const];
 
-describe.skipIf(!capture)('live pipeline', () => {
+describe.each(decoders.map((d) => [d]))('live pipeline, frames from %s', (decoder) => {
   it('segments a test:// stream; k, mode and point change while it runs', async () => {
     await using model = await loadModel(tinyModel({ depth: 1 }));
-    const source = await openSource('test://ball', { width: 160, height: 120, numBuffers: 40, drop: false });
+    const source = await openSource('test://ball', { width: 160, height: 120, numBuffers: 40, drop: false, decoder });
+    expect(source.decoder).toBe(decoder);
     const controls = new LiveControls({ k: 3 });
     const seen: Array<{ mode: string; k: number; labels: number }> = [];
     for await (const f of segmentStream(model, source, { controls, size: 112, jpegQuality: 70 })) {
@@ -55,7 +58,7 @@ describe.skipIf(!capture)('live pipeline', () => {
 
   it('stops cleanly when the consumer leaves early, and on EOS', async () => {
     await using model = await loadModel(tinyModel({ depth: 1 }));
-    const source = await openSource('test://snow', { width: 64, height: 64, live: true, frameRate: 100 });
+    const source = await openSource('test://snow', { width: 64, height: 64, live: true, frameRate: 100, decoder });
     let n = 0;
     for await (const f of segmentStream(model, source, { k: 2, size: 64 })) {
       if (++n === 5) break;
@@ -67,7 +70,7 @@ describe.skipIf(!capture)('live pipeline', () => {
 
   it('keeps as many frames in inference as the model has sessions, in capture order', async () => {
     await using model = await loadModel(tinyModel({ depth: 1 }), { sessions: 2, threads: 1 });
-    const source = await openSource('test://ball', { width: 96, height: 64, numBuffers: 12, drop: false });
+    const source = await openSource('test://ball', { width: 96, height: 64, numBuffers: 12, drop: false, decoder });
     const sequences: number[] = [];
     for await (const f of segmentStream(model, source, { k: 2, size: 64 })) {
       expect(f.index).toBe(sequences.length);
@@ -85,11 +88,11 @@ describe.skipIf(!capture)('live pipeline', () => {
     const run = async (...args: string[]): Promise<string> => {
       const out: string[] = [];
       const err: string[] = [];
-      const code = await main(['live', '--model', model, '--source', 'test://ball', '--width', '160', '--height', '120', '--frames', '12', '--port', '0', '--quiet', ...args], (s) => out.push(s), (s) => err.push(s));
+      const code = await main(['live', '--model', model, '--source', 'test://ball', '--width', '160', '--height', '120', '--frames', '12', '--port', '0', '--quiet', '--decoder', decoder, ...args], (s) => out.push(s), (s) => err.push(s));
       expect(code, err.join('\n')).toBe(0);
       return out.join('\n');
     };
-    expect(await run('--record', video)).toMatch(/recorded 12 frames/);
+    expect(await run('--record', video)).toMatch(new RegExp(`frames from ${decoder}[\\s\\S]*recorded 12 frames`));
     const probe = execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames,width,height', '-of', 'csv=p=0', video], { encoding: 'utf8' });
     expect(probe.trim()).toBe('160,120,12');
     await run('--record', `${join(dir, 'frames')}/`);
@@ -99,7 +102,7 @@ describe.skipIf(!capture)('live pipeline', () => {
   it.skipIf(!chromium)('the live page in headless Chromium: frames arrive, a click switches to the heatmap', async () => {
     const { chromium: pw } = await import('playwright-core');
     await using model = await loadModel(tinyModel({ depth: 1 }));
-    const source = await openSource('test://ball', { width: 320, height: 240, live: true, frameRate: 15 });
+    const source = await openSource('test://ball', { width: 320, height: 240, live: true, frameRate: 15, decoder });
     const live = await serveLive(model, source, { port: 0, k: 4, size: 224, title: 'dinov3 live test' });
     expect(live.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const browser = await pw.launch({
@@ -134,5 +137,41 @@ describe.skipIf(!capture)('live pipeline', () => {
       await browser.close();
       await live.stop();
     }
+  }, 120_000);
+});
+
+describe('dinov3 live on a video file', () => {
+  it('serves file://clip.mp4 through ffmpeg (no capture module needed) and records every frame', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dinov3-live-file-'));
+    const clip = join(dir, 'clip.mp4');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10:duration=1.5', '-pix_fmt', 'yuv420p', clip]);
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(['live', '--model', tinyModel({ depth: 1 }), '--source', `file://${clip}`, '--decoder', 'ffmpeg', '--port', '0', '--quiet', '--record', `${join(dir, 'frames')}/`], (s) => out.push(s), (s) => err.push(s));
+    expect(code, err.join('\n')).toBe(0);
+    expect(out.join('\n')).toMatch(/frames from ffmpeg/);
+    expect(readdirSync(join(dir, 'frames')).filter((n) => n.endsWith('.png'))).toHaveLength(15);
+  });
+});
+
+describe('dinov3 live on an install without the capture module', () => {
+  // The built package (dist/, the addon) laid out again without dinov3_capture.so beside the
+  // addon — a fresh `npm install` on a machine without GStreamer's development files.
+  const addon = join(projectRoot, 'build', 'Release', 'dinov3.node');
+  it.skipIf(!existsSync(join(projectRoot, 'dist', 'cli', 'main.js')) || !existsSync(addon))('test:// and file:// fall back to the decoder programs', () => {
+    const root = mkdtempSync(join(tmpdir(), 'dinov3-nocapture-'));
+    cpSync(join(projectRoot, 'dist'), join(root, 'dist'), { recursive: true });
+    cpSync(join(projectRoot, 'package.json'), join(root, 'package.json'));
+    mkdirSync(join(root, 'build', 'Release'), { recursive: true });
+    cpSync(addon, join(root, 'build', 'Release', 'dinov3.node'));
+    symlinkSync(join(projectRoot, 'node_modules'), join(root, 'node_modules'));
+    const clip = join(root, 'clip.mp4');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10:duration=1', '-pix_fmt', 'yuv420p', clip]);
+    const live = (source: string, frames: string): string =>
+      execFileSync(process.execPath, [join(root, 'dist', 'cli', 'main.js'), 'live', '--model', tinyModel({ depth: 1 }), '--source', source, '--frames', '6', '--port', '0', '--quiet', '--record', `${frames}/`], { encoding: 'utf8', cwd: root });
+    expect(live('test://ball', join(root, 'a'))).toMatch(/frames from (gstreamer|ffmpeg)/);
+    expect(readdirSync(join(root, 'a')).filter((n) => n.endsWith('.png'))).toHaveLength(6);
+    expect(live(`file://${clip}`, join(root, 'b'))).toMatch(/frames from (ffmpeg|gstreamer)/);
+    expect(readdirSync(join(root, 'b')).filter((n) => n.endsWith('.png'))).toHaveLength(6);
   }, 120_000);
 });

@@ -1,6 +1,7 @@
 /**
- * Video sources: the URI grammar (testable without cameras) and the test://, file:// (video,
- * image, folder) sources through the native capture thread.
+ * Video sources: the URI grammar (testable without cameras), and every URI kind through every
+ * decoder this machine has: the native capture thread ('capture'), the ffmpeg and gst-launch-1.0
+ * programs ('ffmpeg', 'gstreamer'), and images decoded in process ('images').
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 
 import { capabilities } from '../lib';
+import { findProgram } from '../lib/video/programs';
 import { buildPipeline, gstQuote } from '../lib/video/sources/pipeline';
 import { openSource } from '../lib/video/sources/source';
 import { parseSourceUri } from '../lib/video/sources/uri';
@@ -18,6 +20,9 @@ import { rejected } from './helpers/errors';
 
 const capture = capabilities().gstreamer.available;
 if (!capture) console.warn(`SKIPPED capture-source tests: ${capabilities().gstreamer.reason}`);
+const programs = (['ffmpeg', 'gstreamer'] as const).filter((d) => findProgram(d === 'ffmpeg' ? 'ffmpeg' : 'gst-launch-1.0'));
+/** Every decoder this machine has, the capture module first. */
+const decoders = [...(capture ? ['capture' as const] : []), ...programs];
 const tmp = mkdtempSync(join(tmpdir(), 'dinov3-src-'));
 
 describe('source URIs', () => {
@@ -54,27 +59,60 @@ describe('source URIs', () => {
   });
 });
 
-describe.skipIf(!capture)('capture sources', () => {
-  it('test:// delivers the requested frames then eos, as an async iterable', async () => {
-    const src = await openSource('test://red', { numBuffers: 12, width: 64, height: 48 });
-    expect(src.uri).toBe('test://red');
-    let n = 0;
+describe.skipIf(!capture)('capture module sources', () => {
+  it('running out of leases is an error, not a silent reuse', async () => {
+    await using src = await openSource('test://snow', { numBuffers: 10, width: 32, height: 32, maxLeases: 2, drop: false });
+    const a = await src.capture();
+    const b = await src.capture();
+    const err = await rejected(src.capture());
+    expect(err.code).toBe('ERR_DINO_SOURCE');
+    expect(err.message).toMatch(/leased/);
+    a.frame!.release();
+    expect((await src.capture()).status).toBe('ok');
+    b.frame!.release();
+  });
+});
+
+function clip(name: string, frames: number): string {
+  const path = join(tmp, name);
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=size=96x64:rate=10:duration=${frames / 10}`, '-pix_fmt', 'yuv420p', path]);
+  return path;
+}
+
+describe.each(decoders.map((d) => [d]))('every URI kind through %s', (decoder) => {
+  it('test:// delivers the requested frames in order at the requested size, then eos', async () => {
+    const src = await openSource('test://red', { numBuffers: 6, width: 64, height: 48, decoder });
+    expect(src.decoder).toBe(decoder);
+    const sequences: number[] = [];
     for await (const frame of src) {
-      expect(frame.width).toBe(64);
-      expect(frame.height).toBe(48);
-      const px = frame.data!;
-      expect([px[0], px[1], px[2]]).toEqual([255, 0, 0]);
+      expect([frame.width, frame.height, frame.memory]).toEqual([64, 48, 'system']);
       const raw = frame.toRawImage();
-      expect(raw.format).toBe('rgba');
+      expect(raw.format).toBe(decoder === 'capture' ? 'rgba' : 'rgb');
+      const px = raw.data;
+      expect(Math.abs(px[0]! - 255) + px[1]! + px[2]!).toBeLessThanOrEqual(6); // red (ffmpeg's colour conversion rounds)
+      sequences.push(frame.sequence);
       frame.release();
-      expect(frame.released).toBe(true);
-      n++;
     }
-    expect(n).toBe(12);
+    expect(sequences).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
-  it('capture({ timeoutMs }) says ok, timeout and eos', async () => {
-    await using src = await openSource('test://ball', { numBuffers: 3, width: 32, height: 32, live: true, frameRate: 5 });
+  it('file:// and a bare path: every frame of a video in order', async () => {
+    const video = clip(`clip-${decoder}.mp4`, 20);
+    for (const uri of [`file://${video}`, video]) {
+      const src = await openSource(uri, { decoder });
+      expect(src.decoder).toBe(decoder);
+      let frames = 0;
+      for await (const f of src) {
+        expect([f.width, f.height]).toEqual([96, 64]);
+        f.release();
+        frames++;
+      }
+      expect(frames).toBe(20);
+    }
+  });
+
+  it('capture({ timeoutMs }) says ok, timeout and eos on a live test pattern', async () => {
+    await using src = await openSource('test://ball', { numBuffers: 3, width: 32, height: 32, live: true, frameRate: 5, decoder });
     const statuses: string[] = [];
     for (;;) {
       const r = await src.capture({ timeoutMs: 50 });
@@ -87,46 +125,74 @@ describe.skipIf(!capture)('capture sources', () => {
     expect(statuses.at(-1)).toBe('eos');
   });
 
-  it('running out of leases is an error, not a silent reuse', async () => {
-    await using src = await openSource('test://snow', { numBuffers: 10, width: 32, height: 32, maxLeases: 2, drop: false });
-    const a = await src.capture();
-    const b = await src.capture();
-    const err = await rejected(src.capture());
-    expect(err.code).toBe('ERR_DINO_SOURCE');
-    expect(err.message).toMatch(/leased/);
-    a.frame!.release();
-    expect((await src.capture()).status).toBe('ok');
-    b.frame!.release();
+  it('a live source keeps only the newest frames when the consumer is slow', async () => {
+    await using src = await openSource('test://snow', { width: 32, height: 32, live: true, frameRate: 100, decoder });
+    await new Promise((r) => setTimeout(r, 600));
+    const r = await src.capture({ timeoutMs: 2000 });
+    expect(r.status).toBe('ok');
+    r.frame!.release();
+    expect(src.stats().dropped).toBeGreaterThan(0);
   });
 
-  it('file:// videos decode every frame in order; images and folders are sources too', async () => {
-    const video = join(tmp, 'clip.mp4');
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=96x64:rate=10:duration=2', '-pix_fmt', 'yuv420p', video]);
-    let frames = 0;
-    for await (const f of await openSource(`file://${video}`)) {
-      expect([f.width, f.height]).toEqual([96, 64]);
-      f.release();
-      frames++;
-    }
-    expect(frames).toBe(20);
-    const dir = join(tmp, 'frames');
-    mkdirSync(dir);
-    for (const i of [2, 1, 3]) await sharp({ create: { width: 8, height: 6, channels: 3, background: { r: i * 50, g: 0, b: 0 } } }).png().toFile(join(dir, `f${i}.png`));
-    const reds: number[] = [];
-    for await (const f of await openSource(dir)) {
-      reds.push(f.data![0]!);
-      f.release();
-    }
-    expect(reds).toEqual([50, 100, 150]);
-  });
-
-  it('errors: a missing file, a broken file', async () => {
-    expect((await rejected(openSource(join(tmp, 'missing.mp4')))).code).toBe('ERR_DINO_FILE_NOT_FOUND');
-    const broken = join(tmp, 'broken.mp4');
+  it('errors: a missing file, a file that is not a video, a camera that is not there', async () => {
+    expect((await rejected(openSource(join(tmp, 'missing.mp4'), { decoder }))).code).toBe('ERR_DINO_FILE_NOT_FOUND');
+    const broken = join(tmp, `broken-${decoder}.mp4`);
     writeFileSync(broken, 'not a video');
-    const src = await openSource(broken);
-    const err = await rejected(src.capture({ timeoutMs: 5000 }));
+    const firstFrame = async (uri: string): Promise<unknown> => {
+      const src = await openSource(uri, { decoder });
+      try {
+        return await src.capture({ timeoutMs: 10_000 });
+      } finally {
+        await src.dispose();
+      }
+    };
+    expect((await rejected(firstFrame(broken))).code).toBe('ERR_DINO_SOURCE');
+    expect((await rejected(firstFrame('v4l2:///dev/video99'))).code).toBe('ERR_DINO_SOURCE');
+  });
+});
+
+describe('images and folders (decoded in process, whatever the decoder)', () => {
+  it('a folder reads in numeric name order; one image is a one-frame source', async () => {
+    const dir = join(tmp, 'numbered');
+    mkdirSync(dir);
+    for (const i of [2, 10, 1]) await sharp({ create: { width: 8, height: 6, channels: 3, background: { r: i * 20, g: 0, b: 0 } } }).png().toFile(join(dir, `frame${i}.png`));
+    writeFileSync(join(dir, 'notes.txt'), 'not an image');
+    for (const uri of [dir, `file://${dir}`]) {
+      const src = await openSource(uri);
+      expect(src.decoder).toBe('images');
+      const reds: number[] = [];
+      for await (const f of src) {
+        reds.push(f.data![0]!);
+        f.release();
+      }
+      expect(reds).toEqual([20, 40, 200]); // frame1, frame2, frame10
+    }
+    const one = await openSource(join(dir, 'frame10.png'));
+    const first = await one.capture();
+    expect(first.frame!.width).toBe(8);
+    first.frame!.release();
+    expect((await one.capture()).status).toBe('eos');
+  });
+
+  it('an empty folder is ERR_DINO_INVALID_IMAGE, as in segment', async () => {
+    const empty = join(tmp, 'empty');
+    mkdirSync(empty);
+    const err = await rejected(openSource(empty));
+    expect(err.code).toBe('ERR_DINO_INVALID_IMAGE');
+    expect(err.message).toMatch(/No images/);
+  });
+});
+
+describe('decoder choice', () => {
+  it('an unknown decoder is refused; csi:// has no ffmpeg path', async () => {
+    expect((await rejected(openSource('test://ball', { decoder: 'vlc' as 'ffmpeg' }))).code).toBe('ERR_DINO_INVALID_ARGUMENT');
+    const err = await rejected(openSource('csi://0', { decoder: 'ffmpeg' }));
+    expect(err.code).toBe('ERR_DINO_DECODER_MISSING');
+    expect(err.message).toMatch(/csi:\/\/ needs GStreamer/);
+  });
+
+  it.skipIf(!programs.includes('ffmpeg'))('rtsp:// through ffmpeg: a stream that does not answer is ERR_DINO_SOURCE', async () => {
+    const err = await rejected(openSource('rtsp://127.0.0.1:9/none', { decoder: 'ffmpeg' }));
     expect(err.code).toBe('ERR_DINO_SOURCE');
-    await src.dispose();
   });
 });

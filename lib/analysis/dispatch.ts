@@ -7,16 +7,15 @@
  */
 import type { NativeCancelToken, NativeDeviceView, NativeMatrixView } from '../binding';
 import { toDinoError } from '../errors';
-import type { Features } from '../features';
 import { cancelBridge } from '../util/cancel';
-import { deviceView, hostView } from './token-view';
+import { deviceView, hostView, type PatchTokens } from './token-view';
 
 export interface PatchKernels<T> {
   cpu: (view: NativeMatrixView, cancel: NativeCancelToken | undefined) => Promise<T>;
   cuda: (view: NativeDeviceView, cancel: NativeCancelToken | undefined) => Promise<T>;
 }
 
-export async function onPatches<T>(features: Features, what: string, kernels: PatchKernels<T>, signal?: AbortSignal): Promise<T> {
+export async function onPatches<T>(features: PatchTokens, what: string, kernels: PatchKernels<T>, signal?: AbortSignal): Promise<T> {
   const stack = new Error();
   const cancel = cancelBridge(signal);
   try {

@@ -5,9 +5,9 @@
  */
 import { native, type NativeKMeansOptions } from '../binding';
 import { DinoError } from '../errors';
-import type { Features } from '../features';
 import { integer, invalid, isObject, number, signalArg, throwIfAborted } from '../validate';
 import { onPatches } from './dispatch';
+import type { PatchTokens } from './token-view';
 import { KMEANS_DEFAULTS, type KMeansOptions, type KMeansResult } from './types';
 
 /** Validates k-means options against a feature matrix of `rows` x `dim`. */
@@ -42,7 +42,7 @@ export function kmeansOptions(options: KMeansOptions, rows: number, dim: number)
   return result;
 }
 
-export async function runKmeans(features: Features, options: KMeansOptions): Promise<KMeansResult> {
+export async function runKmeans(features: PatchTokens, options: KMeansOptions): Promise<KMeansResult> {
   const opts = kmeansOptions(options, features.patchCount, features.dim);
   const signal = signalArg(options.signal, 'signal');
   throwIfAborted(signal, 'k-means');
@@ -55,7 +55,7 @@ export async function runKmeans(features: Features, options: KMeansOptions): Pro
   return { grid: { ...features.grid }, k: opts.k, ...r };
 }
 
-export async function runAssign(features: Features, centroids: Float32Array): Promise<{ labels: Int32Array; inertia: number }> {
+export async function runAssign(features: PatchTokens, centroids: Float32Array): Promise<{ labels: Int32Array; inertia: number }> {
   if (!(centroids instanceof Float32Array) || centroids.length === 0 || centroids.length % features.dim !== 0) {
     invalid('centroids', `a Float32Array of k * ${features.dim} values`, centroids);
   }

@@ -4,12 +4,12 @@
  * @module
  */
 import { native } from '../binding';
-import type { Features } from '../features';
 import { integer, invalid, isObject, signalArg, throwIfAborted } from '../validate';
 import { onPatches } from './dispatch';
+import type { PatchTokens } from './token-view';
 import { PCA_DEFAULTS, type PcaOptions, type PcaResult } from './types';
 
-export async function runPca(features: Features, options: PcaOptions): Promise<PcaResult> {
+export async function runPca(features: PatchTokens, options: PcaOptions): Promise<PcaResult> {
   if (!isObject(options)) invalid('pca options', '{ components, ... } or a number', options);
   const opts = {
     components: integer(options.components ?? PCA_DEFAULTS.components, 'components', 1, Math.min(features.dim, 64)),

@@ -6,22 +6,21 @@
  */
 import { native } from '../binding';
 import { DinoError, toDinoError } from '../errors';
-import type { Features } from '../features';
 import { invalid, isObject } from '../validate';
 import { onPatches } from './dispatch';
-import { deviceView, hostView } from './token-view';
+import { deviceView, hostView, type PatchTokens } from './token-view';
 import type { Heatmap, PatchIndex, PixelPoint } from './types';
 
-/** What a similarity map can be computed for. */
-export type SimilarityTarget = PatchIndex | PixelPoint | Float32Array | { features: Features; row: number; col: number };
+/** A similarity query as the kernels take it ({@link SimilarityTarget} with any {@link PatchTokens}). @internal */
+export type PatchQuery = PatchIndex | PixelPoint | Float32Array | { features: PatchTokens; row: number; col: number };
 
 interface Query {
   patch: PatchIndex | undefined;
   /** Patch index of these features whose token is the query (device-side lookup), or a vector. */
-  source: { index: number; of: Features } | Float32Array;
+  source: { index: number; of: PatchTokens } | Float32Array;
 }
 
-function resolve(features: Features, target: SimilarityTarget): Query {
+function resolve(features: PatchTokens, target: PatchQuery): Query {
   if (target instanceof Float32Array) {
     if (target.length !== features.dim) {
       throw new DinoError(
@@ -34,7 +33,7 @@ function resolve(features: Features, target: SimilarityTarget): Query {
   if (!isObject(target)) return invalid('target', '{row, col}, {x, y}, a Float32Array or {features, row, col}', target);
   const t = target as Record<string, unknown>;
   if (t.features !== undefined) {
-    const other = t.features as Features;
+    const other = t.features as PatchTokens;
     if (other.dim !== features.dim) {
       throw new DinoError('ERR_DINO_SHAPE_MISMATCH', `Target features have dim ${other.dim}, these have dim ${features.dim}`);
     }
@@ -69,7 +68,7 @@ async function queryVector(q: Query): Promise<Float32Array> {
     });
 }
 
-function heatmap(features: Features, values: Float32Array, patch: PatchIndex | undefined): Heatmap {
+function heatmap(features: PatchTokens, values: Float32Array, patch: PatchIndex | undefined): Heatmap {
   let min = Infinity;
   let max = -Infinity;
   for (const v of values) {
@@ -79,7 +78,7 @@ function heatmap(features: Features, values: Float32Array, patch: PatchIndex | u
   return { grid: { ...features.grid }, values, target: patch, min, max };
 }
 
-export async function runSimilarity(features: Features, targets: readonly SimilarityTarget[]): Promise<Heatmap[]> {
+export async function runSimilarity(features: PatchTokens, targets: readonly PatchQuery[]): Promise<Heatmap[]> {
   if (targets.length === 0) invalid('targets', 'at least one target', targets);
   const queries = targets.map((t) => resolve(features, t));
   const vectors = await Promise.all(queries.map(queryVector));

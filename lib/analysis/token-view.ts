@@ -5,6 +5,7 @@
  * @module
  */
 import type { NativeDeviceTensor, NativeDeviceView, NativeMatrixView } from '../binding';
+import type { Grid, PatchIndex, PixelPoint } from './types';
 
 export interface HostTokens {
   location: 'cpu';
@@ -30,4 +31,19 @@ export function hostView(t: HostTokens, firstToken: number, rows: number, dim: n
 
 export function deviceView(t: DeviceTokens, firstToken: number, rows: number, dim: number): NativeDeviceView {
   return { tensor: t.tensor, offset: t.offset + firstToken * dim, rows, dim, stride: dim };
+}
+
+/**
+ * What the analysis kernels read of a {@link Features} object: where its tokens lie and their
+ * layout. The analysis modules depend on this, not on the Features class (no import cycle).
+ * @internal
+ */
+export interface PatchTokens {
+  readonly store: TokenStore;
+  readonly grid: Grid;
+  readonly dim: number;
+  readonly registerCount: number;
+  readonly patchCount: number;
+  patchAt(point: PixelPoint): PatchIndex;
+  patchIndexOf(p: PatchIndex): number;
 }

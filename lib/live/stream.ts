@@ -59,7 +59,11 @@ export interface LiveFrame {
   /** Sequence number from the source (gaps: frames dropped to stay live). */
   sequence: number;
   settings: Readonly<LiveSettings>;
-  frame: RgbImage;
+  /**
+   * The captured picture (packed RGB); undefined for frames that stayed in device memory (NVMM
+   * zero copy), whose pixels never reach the CPU: their analysis is drawn on a plain background.
+   */
+  frame: RgbImage | undefined;
   grid: { rows: number; cols: number };
   labels: Int32Array | undefined;
   heatmap: Heatmap | undefined;
@@ -73,7 +77,9 @@ export interface LiveFrame {
 
 interface InFlight {
   sequence: number;
-  frame: RgbImage;
+  frame: RgbImage | undefined;
+  width: number;
+  height: number;
   captureMs: number;
   capturedAt: number;
   features: Promise<Features>;
@@ -104,14 +110,29 @@ export async function* segmentStream(model: Model, source: VideoSource, options:
   const times: number[] = [];
   let index = 0;
 
-  // Takes the next frame and starts its inference; the frame lease is released at once (the
-  // pixels are copied into packed RGB for rendering; inference reads that copy).
+  // Takes the next frame and starts its inference. A frame in system memory is copied into
+  // packed RGB for rendering (inference reads that copy) and its lease released at once; a frame
+  // in device memory (NVMM) is preprocessed where it lies and released when inference is done.
+  const extractOptions = { ...(size === undefined ? {} : { size }), ...(signal ? { signal } : {}) };
   const next = async (): Promise<InFlight | undefined> => {
     const t0 = now();
     const r = await source.capture({ timeoutMs: timeout });
     if (r.status === 'eos') return undefined;
     if (r.status === 'timeout' || !r.frame) throw new DinoError('ERR_DINO_SOURCE_TIMEOUT', `No frame from ${source.uri} within ${timeout} ms`);
     const lease = r.frame;
+    const { width, height, sequence } = lease;
+    if (lease.memory !== 'system') {
+      let features: Promise<Features>;
+      try {
+        features = model.extractDevice(lease.toDeviceImage(), extractOptions);
+      } catch (err) {
+        lease.release();
+        throw err;
+      }
+      void features.then(() => lease.release(), () => lease.release());
+      features.catch(() => undefined);
+      return { sequence, frame: undefined, width, height, captureMs: now() - t0, capturedAt: t0, features };
+    }
     let frame: RgbImage;
     try {
       const raw = lease.toRawImage();
@@ -121,9 +142,9 @@ export async function* segmentStream(model: Model, source: VideoSource, options:
       lease.release();
     }
     const captureMs = now() - t0;
-    const features = model.extract({ data: frame.data, width: frame.width, height: frame.height, format: 'rgb' }, { ...(size === undefined ? {} : { size }), ...(signal ? { signal } : {}) });
+    const features = model.extract({ data: frame.data, width: frame.width, height: frame.height, format: 'rgb' }, extractOptions);
     features.catch(() => undefined);
-    return { sequence: lease.sequence, frame, captureMs, capturedAt: t0, features };
+    return { sequence, frame, width, height, captureMs, capturedAt: t0, features };
   };
 
   // Frames in inference while one is analysed: as many as the model runs at once. Captures
@@ -162,20 +183,21 @@ export async function* segmentStream(model: Model, source: VideoSource, options:
           }
           labels = (await tracker.update(features, signal)).labels;
         } else if (settings.mode === 'heatmap') {
-          const point = settings.point ?? { x: current.frame.width / 2, y: current.frame.height / 2 };
-          const clamped = { x: Math.min(current.frame.width - 1, point.x), y: Math.min(current.frame.height - 1, point.y) };
+          const point = settings.point ?? { x: current.width / 2, y: current.height / 2 };
+          const clamped = { x: Math.min(current.width - 1, point.x), y: Math.min(current.height - 1, point.y) };
           heatmap = await features.similarity(clamped);
         } else {
           pca = alignPcaSigns(previousPca, await features.pca(3));
           previousPca = pca;
         }
         const t2 = now();
-        const base = current.frame;
+        const base = current.frame ?? { width: current.width, height: current.height };
+        const overPhoto = current.frame !== undefined;
         const rendered =
           labels !== undefined
-            ? await renderSegmentation(base, { labels, grid: features.grid, k: tracker?.k ?? settings.k }, { alpha: settings.alpha, ...(palette ? { palette } : {}) })
+            ? await renderSegmentation(base, { labels, grid: features.grid, k: tracker?.k ?? settings.k }, { alpha: settings.alpha, mode: overPhoto ? 'overlay' : 'mask', ...(palette ? { palette } : {}) })
             : heatmap !== undefined
-              ? await renderHeatmap(base, heatmap, { overlay: true, alpha: Math.max(settings.alpha, 0.3), ...(colormap ? { colormap } : {}) })
+              ? await renderHeatmap(base, heatmap, { overlay: overPhoto, alpha: Math.max(settings.alpha, 0.3), ...(colormap ? { colormap } : {}) })
               : await renderPca(base, pca as PcaResult, { alpha: settings.alpha });
         const t3 = now();
         const jpeg = quality > 0 ? await sharp(rendered.data, { raw: { width: rendered.width, height: rendered.height, channels: 3 } }).jpeg({ quality, optimiseCoding: false }).toBuffer() : undefined;
@@ -187,7 +209,7 @@ export async function* segmentStream(model: Model, source: VideoSource, options:
           index: index++,
           sequence: current.sequence,
           settings,
-          frame: base,
+          frame: current.frame,
           grid: { ...features.grid },
           labels,
           heatmap,

@@ -108,13 +108,13 @@ function parseGstCaps(caps: string): { width: number; height: number; fps: numbe
   return { width: Number(w[1]), height: Number(h[1]), fps };
 }
 
-async function openGstreamer(path: string, program: string, probed: VideoInfo | undefined, nice: number): Promise<{ child: Child; info: OpenedVideoInfo; stride: number }> {
-  const child = spawnChild(
-    program,
-    ['-v', 'filesrc', `location=${path}`, '!', 'decodebin', '!', 'videoconvert', '!', 'video/x-raw,format=RGB', '!', 'fdsink', 'fd=3', 'sync=false'],
-    ['ignore', 'pipe', 'pipe', 'pipe'],
-    nice,
-  );
+/**
+ * Starts gst-launch-1.0 on `tokens` (a pipeline ending in `fdsink fd=3`, packed RGB) and reads
+ * the negotiated frame size from its verbose output. `path` names the input in messages.
+ * @internal
+ */
+export async function openGstreamer(path: string, program: string, tokens: readonly string[], probed: VideoInfo | undefined, nice: number): Promise<{ child: Child; info: OpenedVideoInfo; stride: number }> {
+  const child = spawnChild(program, ['-v', ...tokens], ['ignore', 'pipe', 'pipe', 'pipe'], nice);
   const stdout = child.proc.stdout as Readable;
   stdout.setEncoding('utf8');
   let text = '';
@@ -153,6 +153,9 @@ async function openGstreamer(path: string, program: string, probed: VideoInfo | 
   return { child, info, stride: (parsed.width * 3 + 3) & ~3 };
 }
 
+/** gst-launch-1.0 arguments that decode a file to packed RGB on fd 3. */
+const fileTokens = (path: string): string[] => ['filesrc', `location=${path}`, '!', 'decodebin', '!', 'videoconvert', '!', 'video/x-raw,format=RGB', '!', 'fdsink', 'fd=3', 'sync=false'];
+
 /**
  * Opens a video file for decoding into RGB frames. With ffmpeg, size, rate and frame count come
  * from ffprobe; with GStreamer (used when ffmpeg is missing), from the negotiated caps.
@@ -187,34 +190,44 @@ export async function openVideo(path: string, options: OpenVideoOptions = {}): P
   } else if (picked.kind === 'ffmpeg') {
     const gst = tool === 'auto' ? findProgram('gst-launch-1.0') : undefined;
     if (!gst) throw new DinoError('ERR_DINO_DECODER_MISSING', 'ffprobe is not on PATH (it comes with ffmpeg); it is needed to read the frame size');
-    reader = await openGstreamer(path, gst, undefined, nice);
+    reader = await openGstreamer(path, gst, fileTokens(path), undefined, nice);
   } else {
-    reader = await openGstreamer(path, picked.program, haveProbe ? await probeVideo(path).catch(() => undefined) : undefined, nice);
+    reader = await openGstreamer(path, picked.program, fileTokens(path), haveProbe ? await probeVideo(path).catch(() => undefined) : undefined, nice);
   }
-  const { info, stride } = reader;
+  const ffmpegArgs = ['-nostdin', '-v', 'error', '-threads', '1', '-i', path, '-map', '0:v:0', '-vsync', '0', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
+  return decoderReader(path, reader.info, reader.stride, reader.child ?? (() => spawnChild(picked.program, ffmpegArgs, ['ignore', 'pipe', 'pipe'], nice)), maxFrames, signal);
+}
+
+/**
+ * A {@link VideoReader} over a decoder process: `child` runs already (gst-launch, started to read
+ * its caps) or is started by the first iteration (ffmpeg). gst-launch writes frames to fd 3,
+ * ffmpeg to stdout.
+ * @internal
+ */
+export function decoderReader(
+  label: string,
+  info: OpenedVideoInfo,
+  stride: number,
+  child: Child | (() => Child),
+  maxFrames: number | undefined,
+  signal: AbortSignal | undefined,
+): VideoReader {
   let started = false;
-  let child = reader.child;
+  let running = typeof child === 'function' ? undefined : child;
   return {
     info,
     async close(): Promise<void> {
-      if (child) {
-        child.kill();
-        await child.exited;
+      if (running) {
+        running.kill();
+        await running.exited;
       }
     },
     [Symbol.asyncIterator](): AsyncGenerator<VideoFrame> {
       if (started) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', 'A VideoReader can be iterated only once; open the video again');
       started = true;
-      if (!child) {
-        child = spawnChild(
-          picked.program,
-          ['-nostdin', '-v', 'error', '-threads', '1', '-i', path, '-map', '0:v:0', '-vsync', '0', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
-          ['ignore', 'pipe', 'pipe'],
-          nice,
-        );
-      }
-      const stream = (info.decoder === 'gstreamer' ? child.proc.stdio[3] : child.proc.stdout) as Readable;
-      return iterate(path, child, stream, info, stride, maxFrames, signal);
+      running ??= (child as () => Child)();
+      const stream = (info.decoder === 'gstreamer' ? running.proc.stdio[3] : running.proc.stdout) as Readable;
+      return iterate(label, running, stream, info, stride, maxFrames, signal);
     },
   };
 }

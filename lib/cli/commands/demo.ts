@@ -7,6 +7,7 @@ import { join } from 'node:path';
 
 import sharp from 'sharp';
 
+import { decodeImage } from '../../image/input';
 import { encodeNpy } from '../../io/npy';
 import { loadModel } from '../../model/model';
 import { writeTinyDinov3 } from '../../onnx/tiny-dinov3';
@@ -62,7 +63,8 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
     await writeTinyDinov3(modelPath, { depth: 4, dim: 96, heads: 4 });
     generated = true;
   }
-  const image = str(p, 'image') ?? (await syntheticScene(640, 480));
+  // Decoded once: inference and the three pictures all read these pixels.
+  const image = await decodeImage(str(p, 'image') ?? (await syntheticScene(640, 480)));
   const size = str(p, 'size');
   const k = int(p, 'clusters', 4) as number;
   const model = await loadModel(modelPath, loadOptions(p));

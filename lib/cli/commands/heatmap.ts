@@ -2,7 +2,7 @@
 import { basename, dirname, extname, join } from 'node:path';
 
 import type { PatchIndex, PixelPoint } from '../../analysis/types';
-import type { SimilarityTarget } from '../../analysis/similarity';
+import type { SimilarityTarget } from '../../features';
 import { DinoError } from '../../errors';
 import { writeNpy } from '../../io/npy';
 import { loadModel } from '../../model/model';

@@ -18,11 +18,13 @@ import { loadOptions, MODEL_FLAGS, MODEL_OPTIONS_HELP } from '../model-options';
 
 export const usage = `Usage: dinov3 live --source URI [--model MODEL.onnx] [--clusters 3] [--mode segment|heatmap|pca]
                    [--alpha 0.4] [--size HxW] [--width W --height H --fps N] [--port 8080] [--host 127.0.0.1]
-                   [--frames N] [--record out.mp4 | --record frames/] [model options]
+                   [--frames N] [--record out.mp4 | --record frames/] [--decoder auto|capture|ffmpeg|gstreamer]
+                   [model options]
 
 Serves a live page (MJPEG view, FPS and stage timings, k/alpha controls, click a point for its
 similarity heatmap) on http://127.0.0.1:PORT/. Sources: csi://0, v4l2:///dev/video0, rtsp://...,
-file://video.mp4, test://ball (GStreamer videotestsrc). Without --model a small test model with
+file://video.mp4, a folder of images, test://ball. Frames come from the in-process capture module
+when it is built, else from ffmpeg or gst-launch-1.0 (--decoder forces one). Without --model a small test model with
 seeded weights is generated (for trying the pipeline). Bound to localhost unless --host says otherwise.
 --record also writes the rendered frames to a video file (ffmpeg/GStreamer encoder) or, for a
 path ending in /, numbered PNGs.
@@ -45,6 +47,7 @@ const options: Options = {
   ...MODEL_FLAGS,
   quiet: { type: 'boolean' },
   record: { type: 'string' },
+  decoder: { type: 'string' },
 };
 
 export async function run(argv: readonly string[], out: (s: string) => void): Promise<void> {
@@ -61,7 +64,9 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
   const width = int(p, 'width');
   const height = int(p, 'height');
   const fps = str(p, 'fps');
+  const decoder = str(p, 'decoder');
   const source = await openSource(uri, {
+    ...(decoder === undefined ? {} : { decoder: oneOf(decoder, '--decoder', ['auto', 'capture', 'ffmpeg', 'gstreamer'] as const) }),
     ...(width === undefined ? {} : { width }),
     ...(height === undefined ? {} : { height }),
     ...(fps === undefined ? {} : { frameRate: Number(fps) }),
@@ -99,7 +104,7 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
       );
     },
   });
-  out(`live view of ${source.uri} (${model.info.backend}) at ${live.url}  — Ctrl-C to stop`);
+  out(`live view of ${source.uri} (${model.info.backend}, frames from ${source.decoder}) at ${live.url}  — Ctrl-C to stop`);
   const stop = (): void => void live.stop();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -178,6 +178,8 @@ async function segmentSequence(model: Model, p: Parsed, opened: { source: FrameS
   const fps = num(p, 'fps') ?? info.fps ?? 25;
   const bar = new ProgressBar('segment', total);
   const stats = new PipelineStats();
+  // Per-frame labels are kept only when --labels asks for them: memory stays flat otherwise.
+  const labelsPath = str(p, 'labels');
   const labels: Int32Array[] = [];
   let grid = { rows: 0, cols: 0 };
   let sink: FrameSink | undefined;
@@ -188,7 +190,7 @@ async function segmentSequence(model: Model, p: Parsed, opened: { source: FrameS
       const t0 = performance.now();
       await sink.write(picture, r.name !== undefined ? `${parsePath(r.name).name}.png` : undefined);
       stats.add({ ...r.timings, encode: performance.now() - t0 });
-      if (r.labels) labels.push(r.labels);
+      if (labelsPath !== undefined && r.labels) labels.push(r.labels);
       grid = r.grid;
       bar.update(stats.frames);
     }
@@ -201,7 +203,6 @@ async function segmentSequence(model: Model, p: Parsed, opened: { source: FrameS
   }
   stats.finish();
   if (stats.frames === 0) throw new DinoError('ERR_DINO_SOURCE', `No frames could be read from ${input}`);
-  const labelsPath = str(p, 'labels');
   if (labelsPath !== undefined && labels.length > 0) {
     const all = new Int32Array(labels.length * grid.rows * grid.cols);
     labels.forEach((l, i) => all.set(l, i * l.length));

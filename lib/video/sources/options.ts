@@ -4,6 +4,12 @@
  */
 
 export interface SourceOptions {
+  /**
+   * What delivers the frames: 'auto' (default) — the in-process capture module when it is built,
+   * else a decoder program; 'capture' — the capture module or an error; 'ffmpeg' / 'gstreamer' —
+   * that program (ffmpeg, gst-launch-1.0) even where the capture module exists.
+   */
+  decoder?: 'auto' | 'capture' | 'ffmpeg' | 'gstreamer';
   /** Capture width in pixels. Default: the source's own (cameras: 1280). */
   width?: number;
   /** Capture height in pixels. Default: the source's own (cameras: 720). */

@@ -15,14 +15,16 @@ export function gstQuote(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-function size(options: SourceOptions, w: number, h: number): { width: number; height: number } {
+/** The capture size: the options' width and height, else the given defaults. */
+export function size(options: SourceOptions, w: number, h: number): { width: number; height: number } {
   return {
     width: integer(options.width ?? w, 'width', 16, 8192),
     height: integer(options.height ?? h, 'height', 16, 8192),
   };
 }
 
-function rate(options: SourceOptions): number {
+/** The frame rate asked of cameras and test sources. */
+export function rate(options: SourceOptions): number {
   return finite(options.frameRate ?? SOURCE_DEFAULTS.frameRate, 'frameRate', 0.1, 1000);
 }
 
@@ -30,40 +32,57 @@ function fraction(fps: number): string {
   return Number.isInteger(fps) ? `${fps}/1` : `${Math.round(fps * 1000)}/1000`;
 }
 
-/** The appsink: `sync` paces delivery by the pipeline clock (real-time playback of files). */
-const sink = (sync: boolean): string => `appsink name=sink sync=${sync}`;
-const rgbaSink = (sync: boolean): string => `video/x-raw,format=RGBA ! ${sink(sync)}`;
+/**
+ * Where the pipeline ends: 'appsink' (the capture module: RGBA frames, or NVMM surfaces) or
+ * 'fdsink' (gst-launch-1.0 writing packed RGB frames to file descriptor 3, the program path).
+ */
+export type PipelineSink = 'appsink' | 'fdsink';
 
-/** Builds the pipeline for a parsed URI; `nvmm` selects the zero-copy Jetson form. */
-export function buildPipeline(src: ParsedUri, options: SourceOptions, nvmm: boolean): string {
+/**
+ * The pipeline for a parsed URI as gst-launch-1.0 arguments, one element property per token
+ * (values unquoted: gst-launch escapes each argument itself). `nvmm` selects the zero-copy Jetson
+ * form (appsink only).
+ */
+export function pipelineTokens(src: ParsedUri, options: SourceOptions, nvmm: boolean, sinkKind: PipelineSink = 'appsink'): string[] {
   const realtime = options.live === true;
-  const buffers = options.numBuffers === undefined ? '' : ` num-buffers=${integer(options.numBuffers, 'numBuffers', 1)}`;
-  const scaled = (w?: number, h?: number): string =>
-    w !== undefined || h !== undefined ? `videoscale ! video/x-raw,width=${integer(w, 'width', 16, 8192)},height=${integer(h, 'height', 16, 8192)} ! ` : '';
+  const format = sinkKind === 'appsink' ? 'RGBA' : 'RGB';
+  const sink = (sync: boolean): string[] => (sinkKind === 'appsink' ? ['appsink', 'name=sink', `sync=${sync}`] : ['fdsink', 'fd=3', `sync=${sync}`]);
+  const converted = (sync: boolean): string[] => [`video/x-raw,format=${format}`, '!', ...sink(sync)];
+  const buffers = options.numBuffers === undefined ? [] : [`num-buffers=${integer(options.numBuffers, 'numBuffers', 1)}`];
+  const scaled = (w?: number, h?: number): string[] =>
+    w !== undefined || h !== undefined ? ['videoscale', '!', `video/x-raw,width=${integer(w, 'width', 16, 8192)},height=${integer(h, 'height', 16, 8192)}`, '!'] : [];
   switch (src.protocol) {
     case 'test': {
       const { width, height } = size(options, SOURCE_DEFAULTS.testWidth, SOURCE_DEFAULTS.testHeight);
-      return `videotestsrc pattern=${src.location} is-live=${options.live ? 'true' : 'false'}${buffers} ! video/x-raw,format=RGBA,width=${width},height=${height},framerate=${fraction(rate(options))} ! ${sink(realtime)}`;
+      return ['videotestsrc', `pattern=${src.location}`, `is-live=${options.live ? 'true' : 'false'}`, ...buffers, '!',
+        `video/x-raw,format=${format},width=${width},height=${height},framerate=${fraction(rate(options))}`, '!', ...sink(realtime)];
     }
-    case 'file': {
-      return `filesrc location=${gstQuote(src.location)} ! decodebin ! videoconvert ! ${scaled(options.width, options.height)}${rgbaSink(realtime)}`;
-    }
+    case 'file':
+      return ['filesrc', `location=${src.location}`, '!', 'decodebin', '!', 'videoconvert', '!', ...scaled(options.width, options.height), ...converted(realtime)];
     case 'v4l2': {
       const { width, height } = size(options, SOURCE_DEFAULTS.cameraWidth, SOURCE_DEFAULTS.cameraHeight);
-      return `v4l2src device=${gstQuote(src.location)}${buffers} ! video/x-raw,width=${width},height=${height},framerate=${fraction(rate(options))} ! videoconvert ! ${rgbaSink(false)}`;
+      return ['v4l2src', `device=${src.location}`, ...buffers, '!', `video/x-raw,width=${width},height=${height},framerate=${fraction(rate(options))}`, '!', 'videoconvert', '!', ...converted(false)];
     }
     case 'rtsp': {
       const latency = integer(options.latency ?? SOURCE_DEFAULTS.latency, 'latency', 0, 60_000);
-      return `rtspsrc location=${gstQuote(src.location)} latency=${latency} ! decodebin ! videoconvert ! ${scaled(options.width, options.height)}${rgbaSink(false)}`;
+      return ['rtspsrc', `location=${src.location}`, `latency=${latency}`, '!', 'decodebin', '!', 'videoconvert', '!', ...scaled(options.width, options.height), ...converted(false)];
     }
     case 'csi': {
       const { width, height } = size(options, SOURCE_DEFAULTS.cameraWidth, SOURCE_DEFAULTS.cameraHeight);
       const flip = integer(options.flipMethod ?? SOURCE_DEFAULTS.flipMethod, 'flipMethod', 0, 7);
-      const camera = `nvarguscamerasrc sensor-id=${src.location}${buffers} ! video/x-raw(memory:NVMM),width=${width},height=${height},framerate=${fraction(rate(options))},format=NV12 ! nvvidconv flip-method=${flip}`;
+      const camera = ['nvarguscamerasrc', `sensor-id=${src.location}`, ...buffers, '!', `video/x-raw(memory:NVMM),width=${width},height=${height},framerate=${fraction(rate(options))},format=NV12`, '!', 'nvvidconv', `flip-method=${flip}`];
+      if (nvmm && sinkKind !== 'appsink') throw new DinoError('ERR_DINO_INTERNAL', 'NVMM frames need the appsink');
       // nvvidconv writes pitch-linear RGBA surfaces; in NVMM they map to CUDA without a CPU copy.
-      return nvmm ? `${camera} ! video/x-raw(memory:NVMM),format=RGBA ! ${sink(false)}` : `${camera} ! ${rgbaSink(false)}`;
+      return nvmm ? [...camera, '!', 'video/x-raw(memory:NVMM),format=RGBA', '!', ...sink(false)] : [...camera, '!', ...converted(false)];
     }
     default:
       throw new DinoError('ERR_DINO_INTERNAL', `no pipeline for ${String((src as ParsedUri).protocol)}`);
   }
+}
+
+/** Builds the pipeline description (gst-launch syntax) for a parsed URI; `nvmm` selects the zero-copy Jetson form. */
+export function buildPipeline(src: ParsedUri, options: SourceOptions, nvmm: boolean, sinkKind: PipelineSink = 'appsink'): string {
+  return pipelineTokens(src, options, nvmm, sinkKind)
+    .map((t) => (/^(location|device)=/.test(t) ? `${t.slice(0, t.indexOf('=') + 1)}${gstQuote(t.slice(t.indexOf('=') + 1))}` : t))
+    .join(' ');
 }

@@ -1,0 +1,75 @@
+/**
+ * Frames from a GStreamer pipeline through the native capture module: an appsink on the
+ * module's own thread, frames leased without a copy (NVMM surfaces mapped to CUDA on Jetson).
+ * @internal
+ * @module
+ */
+import { native, type NativeCaptureSource } from '../../binding';
+import { DinoError, toDinoError } from '../../errors';
+import { Frame } from './frame';
+import { SOURCE_DEFAULTS, type SourceOptions } from './options';
+import type { ParsedUri } from './uri';
+import { timeoutArg, VideoSource, Wakeup, type CaptureResult, type SourceStats } from './video-source';
+
+/** Cameras and streams are live: they drop stale frames to stay current. */
+export function isLive(parsed: ParsedUri, options: SourceOptions): boolean {
+  return parsed.protocol === 'csi' || parsed.protocol === 'v4l2' || parsed.protocol === 'rtsp' || options.live === true;
+}
+
+export class CaptureSource extends VideoSource {
+  readonly decoder = 'capture' as const;
+  readonly #native: NativeCaptureSource;
+  #eos = false;
+  #error: DinoError | undefined;
+  readonly #wakeup = new Wakeup();
+  #disposed = false;
+
+  constructor(parsed: ParsedUri, pipeline: string, options: SourceOptions, nvmm: boolean) {
+    super(parsed);
+    // Files and test patterns deliver every frame unless asked to play in real time.
+    try {
+      this.#native = native().captureOpen(
+        pipeline,
+        { drop: options.drop ?? isLive(parsed, options), maxLeases: options.maxLeases ?? SOURCE_DEFAULTS.maxLeases, nvmm },
+        (event) => {
+          if (event.type === 'eos') this.#eos = true;
+          if (event.type === 'error') this.#error = new DinoError('ERR_DINO_SOURCE', `${this.uri}: ${event.message ?? 'capture failed'}`);
+          this.#wakeup.wake();
+        },
+      );
+    } catch (err) {
+      throw toDinoError(err, 'ERR_DINO_SOURCE', undefined, `Cannot open ${parsed.uri}`);
+    }
+  }
+
+  async capture(options?: { timeoutMs?: number }): Promise<CaptureResult> {
+    const deadline = performance.now() + timeoutArg(options);
+    for (;;) {
+      if (this.#disposed) throw new DinoError('ERR_DINO_DISPOSED', `${this.uri} has been disposed`);
+      let n;
+      try {
+        n = this.#native.takeFrame();
+      } catch (err) {
+        throw toDinoError(err, 'ERR_DINO_SOURCE');
+      }
+      if (n) return { status: 'ok', frame: Frame.fromNative(n) };
+      if (this.#error) throw this.#error;
+      if (this.#eos) return { status: 'eos' };
+      const left = deadline - performance.now();
+      if (left <= 0) return { status: 'timeout' };
+      await this.#wakeup.wait(left);
+    }
+  }
+
+  stats(): SourceStats {
+    const s = this.#native.stats();
+    return { received: s.received, dropped: s.dropped, delivered: s.delivered, leased: s.leased };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await this.#native.stop();
+    this.#wakeup.wake();
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The base of every video source: `capture({ timeoutMs })` resolves { status: 'ok' | 'timeout'
+ * | 'eos', frame }, and every source is an async iterable of frames.
+ * @module
+ */
+import { integer } from '../../validate';
+import type { Frame } from './frame';
+import type { ParsedUri, SourceProtocol } from './uri';
+
+export type CaptureStatus = 'ok' | 'timeout' | 'eos';
+
+export interface CaptureResult {
+  status: CaptureStatus;
+  /** Present when status is 'ok'. Release it when done. */
+  frame?: Frame;
+}
+
+export interface SourceStats {
+  received: number;
+  dropped: number;
+  delivered: number;
+  leased: number;
+}
+
+/**
+ * What delivers a source's frames: 'capture' (the native GStreamer capture module, in process),
+ * 'ffmpeg' or 'gstreamer' (a decoder program piping frames), 'images' (image files decoded in
+ * process).
+ */
+export type SourceDecoder = 'capture' | 'ffmpeg' | 'gstreamer' | 'images';
+
+/** A source of video frames. */
+export abstract class VideoSource implements AsyncIterable<Frame> {
+  /** Normalised URI, e.g. csi://0, file:///data/clip.mp4. */
+  readonly uri: string;
+  readonly protocol: SourceProtocol;
+  /** What delivers the frames. */
+  abstract readonly decoder: SourceDecoder;
+
+  protected constructor(parsed: ParsedUri) {
+    this.uri = parsed.uri;
+    this.protocol = parsed.protocol;
+  }
+
+  /** Waits up to timeoutMs (default 1000) for the next frame. */
+  abstract capture(options?: { timeoutMs?: number }): Promise<CaptureResult>;
+  abstract stats(): SourceStats;
+  /** Stops capturing and frees the pipeline; idempotent. Frames already taken stay valid until released. */
+  abstract dispose(): Promise<void>;
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  /** Frames until the end of the stream; the iterator disposes the source when it ends or is left early. */
+  async *[Symbol.asyncIterator](): AsyncIterator<Frame> {
+    try {
+      for (;;) {
+        const r = await this.capture({ timeoutMs: 10_000 });
+        if (r.status === 'eos') return;
+        if (r.status === 'ok' && r.frame) yield r.frame;
+      }
+    } finally {
+      await this.dispose();
+    }
+  }
+}
+
+/** The validated `timeoutMs` of capture() (default 1000). @internal */
+export function timeoutArg(options: { timeoutMs?: number } | undefined): number {
+  return integer(options?.timeoutMs ?? 1000, 'timeoutMs', 0, 24 * 3600 * 1000);
+}
+
+/** Wakes the callers of capture() that wait for a frame, an end or an error. @internal */
+export class Wakeup {
+  #waiters: Array<() => void> = [];
+
+  /** Resolves on the next wake() or after `ms`. */
+  wait(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, Math.max(0, ms));
+      const waiters = this.#waiters;
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      waiters.push(done);
+    });
+  }
+
+  wake(): void {
+    const w = this.#waiters;
+    this.#waiters = [];
+    for (const f of w) f();
+  }
+}
