@@ -59,7 +59,7 @@ async function photo(width, height) {
 }
 
 function tinyModelPath() {
-  const { writeTinyDinov3 } = require(join(root, 'dist', 'index.js'));
+  const { writeTinyDinov3 } = require(join(root, 'dist', 'testing.js'));
   mkdirSync(cache, { recursive: true });
   const path = join(cache, 'tiny-dinov3.onnx');
   return writeTinyDinov3(path).then(() => path);

@@ -43,7 +43,6 @@ import {
   renderHeatmap,
   renderSegmentation,
   toPng,
-  writeTinyDinov3,
   type ColormapName,
   type ErrorCode,
   type Features,
@@ -52,6 +51,7 @@ import {
   type SimilarityTarget,
   type Size,
 } from 'dinov3-trt';
+import { writeTinyDinov3 } from 'dinov3-trt/testing';
 
 /** Options of {@link buildServer}. */
 export interface ServiceOptions {

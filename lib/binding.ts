@@ -3,7 +3,7 @@
  * (see native/addon/*.cc) and loads it through node-gyp-build: the local build in
  * `build/Release/` first (a build made on this machine wins), then the prebuilt binary from
  * `prebuilds/<platform>-<arch>/`.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { join } from 'node:path';

@@ -63,6 +63,9 @@ export interface ExtractOptions {
 /** Defaults used when an option is not given. */
 export const DEFAULTS = {
   size: 224,
+  /** ImageNet normalisation, used unless the model's preprocessor_config.json or the options say otherwise. */
+  mean: IMAGENET_MEAN,
+  std: IMAGENET_STD,
   maxQueue: 64,
   sessions: 1,
   backend: 'auto' as BackendChoice,

@@ -5,7 +5,7 @@
  * files from its telemetry SDK, HTTPS uploads of session and model events — so both of its
  * switches are set before ONNX Runtime initialises, unless the user set either one (an explicit
  * `ORT_DISABLE_TELEMETRY=0` is an opt-in and stays).
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { native } from './binding';

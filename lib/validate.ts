@@ -2,7 +2,7 @@
  * Argument checks shared by the public API. Each throws a {@link DinoError} with code
  * ERR_DINO_INVALID_ARGUMENT and a message of the form
  * "Expected <what> for <name> but received <value> of type <type>".
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { DinoError } from './errors';

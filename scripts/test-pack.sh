@@ -60,7 +60,7 @@ const dino = require("dinov3-trt");
   const caps = dino.capabilities();
   if (!caps.backends.includes("onnxruntime")) throw new Error("no onnxruntime backend");
   const path = require("node:path").join(process.cwd(), "tiny.onnx");
-  await dino.writeTinyDinov3(path, { dim: 16, heads: 1, depth: 1 });
+  await require("dinov3-trt/testing").writeTinyDinov3(path, { dim: 16, heads: 1, depth: 1 });
   const model = await dino.loadModel(path);
   const pixels = new Uint8Array(64 * 48 * 3).map((_, i) => (i * 13) % 256);
   const f = await model.extract({ data: pixels, width: 64, height: 48, format: "rgb" }, { size: 64 });

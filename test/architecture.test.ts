@@ -1,14 +1,19 @@
 /**
- * The module graph of lib/ has no import cycles, counting type-only imports: every module can be
- * read (and loaded) after the modules it names. Imports are found with TypeScript's own
- * pre-processor (import/export ... from, require, dynamic import).
+ * The shape of the library: the module graph of lib/ has no import cycles, counting type-only
+ * imports (found with TypeScript's own pre-processor: import/export ... from, require, dynamic
+ * import), and the public API fits on a screen — the root export holds the model, features,
+ * analysis, rendering, sources/pipelines, server, capabilities and errors; test-model generation
+ * lives in `dinov3-trt/testing`.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
+import * as api from '../lib';
+import * as testingApi from '../lib/testing';
 import { projectRoot } from './helpers/shared';
 
 const lib = join(projectRoot, 'lib');
@@ -73,5 +78,32 @@ describe('architecture', () => {
 
   it('the check finds a cycle when there is one', () => {
     expect(cycles(new Map([['/a.ts', ['/b.ts']], ['/b.ts', ['/a.ts']], ['/c.ts', ['/a.ts']]]))).toHaveLength(1);
+  });
+});
+
+describe('public API', () => {
+  const root: Record<string, unknown> = api;
+  const testing: Record<string, unknown> = testingApi;
+
+  it('the root export has at most 31 runtime names, and no internals', () => {
+    const names = Object.keys(root).filter((n) => n !== '__esModule');
+    expect(names.length).toBeLessThanOrEqual(31);
+    for (const name of ['loadModel', 'Model', 'Features', 'openSource', 'segmentVideo', 'segmentStream', 'serveLive', 'renderHeatmap', 'capabilities', 'DinoError']) expect(names).toContain(name);
+    for (const internal of ['ProgressBar', 'openFrameWriter', 'changedShare', 'writeTinyDinov3', 'buildTinyDinov3', 'openImageDir', 'openFrameSource', 'native']) expect(names).not.toContain(internal);
+  });
+
+  it('dinov3-trt/testing has the test-model generator and the graph builder', () => {
+    expect(Object.keys(testing).filter((n) => n !== '__esModule').sort()).toEqual(['OnnxGraphBuilder', 'attr', 'buildTinyDinov3', 'writeTinyDinov3']);
+  });
+
+  it.skipIf(!existsSync(join(projectRoot, 'dist', 'testing.js')))('package.json exports both entry points and the built .d.ts files carry no @internal member', () => {
+    const pkg = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { name: string; exports: Record<string, { default?: string }> };
+    expect(pkg.exports['./testing']?.default).toBe('./dist/testing.js');
+    // The package resolves itself through its exports, as an installed one would.
+    const resolved = createRequire(join(projectRoot, 'package.json')).resolve(`${pkg.name}/testing`);
+    expect(resolved).toBe(join(projectRoot, 'dist', 'testing.js'));
+    const declarations = readdirSync(join(projectRoot, 'dist'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.d.ts'));
+    expect(declarations.length).toBeGreaterThan(50);
+    expect(declarations.filter((f) => readFileSync(join(projectRoot, 'dist', f), 'utf8').includes('@internal'))).toEqual([]);
   });
 });

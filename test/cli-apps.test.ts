@@ -8,7 +8,9 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { colormapColor, paletteColors, readNpy } from '../lib';
+import { readNpy } from '../lib';
+import { colormapColor } from '../lib/render/colormaps';
+import { paletteColors } from '../lib/render/palettes';
 import { main } from '../lib/cli/main';
 import { MARKER_COLORS } from '../lib/render/heatmap';
 import { countFrames, hasFfmpeg, noteNoFfmpeg, pixel, readPng, tempDir, testImage, testVideo, tinyModel } from './video/fixtures';

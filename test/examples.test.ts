@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { colormapColor } from '../lib';
+import { colormapColor } from '../lib/render/colormaps';
 import { MARKER_COLORS } from '../lib/render/heatmap';
 import { projectRoot } from './helpers/shared';
 import { countFrames, hasFfmpeg, pixel, readPng, tempDir, testImage, testVideo, tinyModel } from './video/fixtures';

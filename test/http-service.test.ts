@@ -17,7 +17,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 vi.mock('dinov3-trt', async () => await import('../lib/index.js'));
 
 import { buildServer, errorReply, SERVICE_DEFAULTS } from '../examples/http-service';
-import { decodeNpy, DinoError, ERROR_CODES, loadModel, Model, type ErrorCode } from '../lib/index';
+import { DinoError, ERROR_CODES, loadModel, Model, type ErrorCode } from '../lib/index';
+import { decodeNpy } from '../lib/io/npy';
 import { MARKER_COLORS } from '../lib/render/heatmap';
 import { markerThickness, patchRect } from '../lib/render/marker';
 import { tinyModel } from './helpers/models';

@@ -2,7 +2,7 @@
  * Runs an analysis kernel on a Features object's patch tokens where they lie — the C++ kernel on
  * a host view, the CUDA kernel on a device view — with the caller's stack kept on errors and an
  * AbortSignal bridged to the native cancel flag.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import type { NativeCancelToken, NativeDeviceView, NativeMatrixView } from '../binding';

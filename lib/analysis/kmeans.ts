@@ -1,6 +1,6 @@
 /**
  * k-means over patch tokens: option validation and dispatch to the CPU or CUDA kernel.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { native, type NativeKMeansOptions } from '../binding';

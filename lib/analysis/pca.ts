@@ -1,6 +1,6 @@
 /**
  * PCA of patch tokens: option validation and dispatch to the CPU or CUDA kernel.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { native } from '../binding';

@@ -1,7 +1,7 @@
 /**
  * Patch similarity: resolves targets into query vectors and runs the cosine-similarity kernel
  * where the features lie.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { native } from '../binding';
@@ -11,7 +11,7 @@ import { onPatches } from './dispatch';
 import { deviceView, hostView, type PatchTokens } from './token-view';
 import type { Heatmap, PatchIndex, PixelPoint } from './types';
 
-/** A similarity query as the kernels take it ({@link SimilarityTarget} with any {@link PatchTokens}). @internal */
+/** A similarity query as the kernels take it ({@link SimilarityTarget} with any {@link PatchTokens}). */
 export type PatchQuery = PatchIndex | PixelPoint | Float32Array | { features: PatchTokens; row: number; col: number };
 
 interface Query {

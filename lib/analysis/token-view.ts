@@ -1,7 +1,7 @@
 /**
  * Where a Features object's tokens live and how the kernels see them: a strided view of a
  * [tokens, dim] buffer, on the host (Float32Array) or on the GPU (DeviceTensor).
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import type { NativeDeviceTensor, NativeDeviceView, NativeMatrixView } from '../binding';
@@ -36,7 +36,6 @@ export function deviceView(t: DeviceTokens, firstToken: number, rows: number, di
 /**
  * What the analysis kernels read of a {@link Features} object: where its tokens lie and their
  * layout. The analysis modules depend on this, not on the Features class (no import cycle).
- * @internal
  */
 export interface PatchTokens {
   readonly store: TokenStore;

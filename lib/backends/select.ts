@@ -1,7 +1,7 @@
 /**
  * Chooses and creates the backend for a model: TensorRT where this build and machine have it
  * (engine built or taken from the cache), else ONNX Runtime — and says why when it falls back.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { readFile } from 'node:fs/promises';

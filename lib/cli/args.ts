@@ -1,7 +1,7 @@
 /**
  * Command-line parsing shared by the commands: node:util parseArgs plus the seed tutorial's
  * spellings (--input_size, --n_clusters, --patch_size) as aliases.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';

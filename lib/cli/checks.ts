@@ -1,6 +1,6 @@
 /**
  * Checks of seed-style flags against what the model really is.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { DinoError } from '../errors';

@@ -1,6 +1,6 @@
 /**
  * Options shared by every command that loads a model: the flags, their help and their parsing.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import type { BackendChoice, LoadOptions } from '../options';

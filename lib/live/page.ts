@@ -2,7 +2,7 @@
  * The live page: the MJPEG view, FPS and stage timings (server-sent events), controls for
  * mode, k and alpha, and click-to-query (clicking the picture shows that patch's similarity
  * heatmap, live). Plain HTML and script, no external resources.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 

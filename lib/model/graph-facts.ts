@@ -1,7 +1,7 @@
 /**
  * Reads what the model contract needs from the ONNX graph itself (patch-embedding Conv,
  * embedding dim) plus a summary for `info`, without loading the weights.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { DinoError } from '../errors';

@@ -14,7 +14,7 @@ import { checkInProfile } from '../tensorrt/profile';
 import { Features, type FeatureTimings } from '../features';
 import { checkDeviceImage, type CheckedDeviceImage, type DeviceImage } from '../image/device-image';
 import { decodeImage, nativeFormat, type DecodedImage, type ImageInput } from '../image/input';
-import { DEFAULTS, IMAGENET_MEAN, IMAGENET_STD, type ExtractOptions, type LoadOptions } from '../options';
+import { DEFAULTS, type ExtractOptions, type LoadOptions } from '../options';
 import { Limiter } from '../util/limiter';
 import { checkPatchMultiple, formatSize, parseSize, type Size } from '../util/size';
 import { integer, invalid, isObject, signalArg, throwIfAborted } from '../validate';
@@ -405,8 +405,8 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
       outputLayout: resolved.layout,
       fixedSize: resolved.fixedSize,
       defaultSize,
-      mean: options.mean ?? config.mean ?? IMAGENET_MEAN,
-      std: options.std ?? config.std ?? IMAGENET_STD,
+      mean: options.mean ?? config.mean ?? DEFAULTS.mean,
+      std: options.std ?? config.std ?? DEFAULTS.std,
       graph: graph.summary,
       engine,
       fallbackReason,

@@ -1,7 +1,7 @@
 /**
  * Reads the Hugging Face preprocessor_config.json that exports ship next to model.onnx (input
  * size, mean, std), so a model's own preprocessing settings are used when present.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { readFile } from 'node:fs/promises';

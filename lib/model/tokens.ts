@@ -2,7 +2,7 @@
  * Turns a backend's raw outputs into one token store per image in the canonical layout
  * [1 CLS + R registers + N patches, dim] — a view into the batch output where possible —
  * and refuses outputs holding NaN or Infinity (a broken export or an fp16 overflow).
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { native } from '../binding';

@@ -2,7 +2,7 @@
  * Keeping PCA colours steady across frames: a principal component's sign is arbitrary, so each
  * component whose projections anti-correlate with the previous frame's (patch by patch) is
  * flipped.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import type { PcaResult } from '../analysis/types';

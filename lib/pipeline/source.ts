@@ -38,7 +38,7 @@ export interface FrameSource extends AsyncIterable<SourceFrame> {
   close(): Promise<void>;
 }
 
-/** Options of {@link openFrameSource}. */
+/** Options of `openFrameSource` (the frame source behind {@link segmentVideo}). */
 export type FrameSourceOptions = OpenVideoOptions;
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<RawImage> {

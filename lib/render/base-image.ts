@@ -1,7 +1,7 @@
 /**
  * The picture a render is drawn on: a photo (any {@link ImageInput}, converted to packed RGB)
  * or only a size for renders without a photo.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { native } from '../binding';

@@ -3,7 +3,7 @@
  * value at the top), tick marks at the top, middle and bottom, and their values as text.
  * Text is drawn with sharp's SVG renderer (librsvg + fontconfig); where no font is installed the
  * ticks still show the scale.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import sharp from 'sharp';

@@ -1,6 +1,6 @@
 /**
  * Putting pictures side by side.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { DinoError } from '../errors';

@@ -1,7 +1,7 @@
 /**
  * The target marker of a heatmap: a square outline around the target patch and a cross through
  * its centre in the marker colour, with a one-pixel dark ring outside the square for contrast.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import type { Grid, PatchIndex } from '../analysis/types';

@@ -1,6 +1,6 @@
 /**
  * Checks of the options shared by the renderers.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { DinoError } from '../errors';

@@ -3,7 +3,7 @@
  * (pixel-centre aligned, as `F.interpolate(..., align_corners=False)`) and nearest (one block per
  * patch, the same mapping as {@link Features.patchAt}), and the native kernel that upsamples and
  * colours a field with them.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import type { Grid } from '../analysis/types';

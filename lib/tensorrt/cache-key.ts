@@ -3,7 +3,7 @@
  * An engine is reused only when every field matches (sha256 of the ONNX and its external data,
  * TensorRT, CUDA, GPU and compute capability, precision, shape profile, builder flags, and this
  * library's major version); the key is the sha256 of those fields.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { createHash } from 'node:crypto';

@@ -5,7 +5,7 @@
  * name and renamed, so a crash never leaves a half-written engine under the real name. A plan
  * whose sidecar is missing, unreadable or disagrees, or whose bytes do not match it, is never
  * trusted.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto';

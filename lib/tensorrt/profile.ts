@@ -1,7 +1,7 @@
 /**
  * Turns engine size/batch options into a TensorRT optimisation profile ([N, 3, H, W] min, opt,
  * max), checked against the model's patch size and fixed dimensions.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { DinoError } from '../errors';

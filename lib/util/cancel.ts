@@ -1,6 +1,6 @@
 /**
  * Bridges an AbortSignal to the native CancelToken polled by long-running kernels.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { native, type NativeCancelToken } from '../binding';

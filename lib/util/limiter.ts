@@ -2,7 +2,7 @@
  * A bounded queue: at most `concurrency` tasks run at once and at most `maxQueue` wait;
  * beyond that new tasks are refused with ERR_DINO_BUSY (back-pressure instead of unbounded
  * memory).
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { DinoError } from '../errors';

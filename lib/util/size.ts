@@ -1,6 +1,6 @@
 /**
  * Input sizes: parsing "HxW" strings and numbers, and checking multiples of the patch size.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { DinoError } from '../errors';

@@ -2,7 +2,7 @@
  * A spawned video program with its stderr kept (the tail, for error messages) and a reliable
  * way to stop it: every child is killed when the iterator or writer using it is closed, aborted
  * or fails, and when this process exits.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';

@@ -23,7 +23,7 @@ export interface VideoFrame {
   index: number;
 }
 
-/** Options of {@link openVideo}. */
+/** Options of `openVideo`, the video-file decoder. */
 export interface OpenVideoOptions {
   /** 'auto' (default): ffmpeg, else GStreamer; or force one. */
   tool?: VideoTool;
@@ -111,7 +111,6 @@ function parseGstCaps(caps: string): { width: number; height: number; fps: numbe
 /**
  * Starts gst-launch-1.0 on `tokens` (a pipeline ending in `fdsink fd=3`, packed RGB) and reads
  * the negotiated frame size from its verbose output. `path` names the input in messages.
- * @internal
  */
 export async function openGstreamer(path: string, program: string, tokens: readonly string[], probed: VideoInfo | undefined, nice: number): Promise<{ child: Child; info: OpenedVideoInfo; stride: number }> {
   const child = spawnChild(program, ['-v', ...tokens], ['ignore', 'pipe', 'pipe', 'pipe'], nice);
@@ -202,7 +201,6 @@ export async function openVideo(path: string, options: OpenVideoOptions = {}): P
  * A {@link VideoReader} over a decoder process: `child` runs already (gst-launch, started to read
  * its caps) or is started by the first iteration (ffmpeg). gst-launch writes frames to fd 3,
  * ffmpeg to stdout.
- * @internal
  */
 export function decoderReader(
   label: string,

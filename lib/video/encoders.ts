@@ -1,7 +1,7 @@
 /**
  * Which video codec the installed encoder offers: H.264 (libx264 / x264enc) when present, else
  * MPEG-4 part 2 (ffmpeg's built-in mpeg4 / GStreamer's avenc_mpeg4).
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { spawnChild } from './child';

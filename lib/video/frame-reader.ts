@@ -2,7 +2,7 @@
  * Splitting a byte stream of raw RGB frames into frames. Reading is pull-based: while the
  * consumer does not ask for the next frame, the stream stays paused, the pipe fills and the
  * decoder blocks (back-pressure).
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import type { Readable } from 'node:stream';

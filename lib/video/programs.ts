@@ -1,6 +1,6 @@
 /**
  * Finding the external video programs (ffmpeg, ffprobe, gst-launch-1.0) on PATH.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { accessSync, constants, statSync } from 'node:fs';

@@ -1,9 +1,9 @@
 /**
  * Decoding any source URI with the ffmpeg or gst-launch-1.0 programs, for machines without the
- * in-process capture module: files (through {@link openVideo}), test patterns, V4L2 cameras,
+ * in-process capture module: files (through `openVideo`), test patterns, V4L2 cameras,
  * RTSP streams and (gst-launch only) Jetson CSI cameras. Frames arrive as packed RGB through a
  * pipe; the program is stopped when reading stops.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { DinoError } from '../errors';

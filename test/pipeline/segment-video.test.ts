@@ -7,7 +7,9 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { changedShare, loadModel, paletteColors, segmentVideo, type Model, type SegmentedFrame } from '../../lib';
+import { loadModel, segmentVideo, type Model, type SegmentedFrame } from '../../lib';
+import { changedShare } from '../../lib/pipeline/stability';
+import { paletteColors } from '../../lib/render/palettes';
 import { countFrames, cutVideo, hasFfmpeg, noteNoFfmpeg, pixel, processesWith, staticVideo, tempDir, testVideo, tinyModel } from '../video/fixtures';
 
 noteNoFfmpeg('segmentVideo tests');

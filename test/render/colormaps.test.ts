@@ -1,7 +1,9 @@
 /** Colormap lookup tables and cluster palettes. */
 import { describe, expect, it } from 'vitest';
 
-import { colormap, colormapColor, COLORMAP_NAMES, paletteColors } from '../../lib';
+import { COLORMAP_NAMES } from '../../lib';
+import { colormap, colormapColor } from '../../lib/render/colormaps';
+import { paletteColors } from '../../lib/render/palettes';
 
 const luminance = (lut: Uint8Array, i: number): number => 0.2126 * (lut[3 * i] as number) + 0.7152 * (lut[3 * i + 1] as number) + 0.0722 * (lut[3 * i + 2] as number);
 

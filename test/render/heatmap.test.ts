@@ -6,7 +6,8 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { colormapColor, loadModel, renderHeatmap, toPng, type Heatmap, type Model, type RgbImage } from '../../lib';
+import { loadModel, renderHeatmap, toPng, type Heatmap, type Model, type RgbImage } from '../../lib';
+import { colormapColor } from '../../lib/render/colormaps';
 import { colormap } from '../../lib/render/colormaps';
 import { colorbarLayout, formatTick } from '../../lib/render/colorbar';
 import { MARKER_COLORS } from '../../lib/render/heatmap';

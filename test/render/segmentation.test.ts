@@ -7,7 +7,8 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { loadModel, paletteColors, renderPca, renderSegmentation, toPng, type LabelGrid, type Model } from '../../lib';
+import { loadModel, renderPca, renderSegmentation, toPng, type LabelGrid, type Model } from '../../lib';
+import { paletteColors } from '../../lib/render/palettes';
 import { pixel, readPng, tempDir, testImage, tinyModel } from '../video/fixtures';
 
 const grid = { rows: 3, cols: 4 };

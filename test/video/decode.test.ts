@@ -7,7 +7,8 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { openVideo, probeVideo, type VideoFrame } from '../../lib';
+import { probeVideo, type VideoFrame } from '../../lib';
+import { openVideo } from '../../lib/video/decoder';
 import { findProgram } from '../../lib/video/programs';
 import { hasFfmpeg, hasGstreamer, noteNoFfmpeg, processesWith, tempDir, testVideo } from './fixtures';
 

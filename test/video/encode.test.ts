@@ -4,7 +4,9 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { openFrameWriter, openVideo, openVideoWriter, probeVideo, type RgbImage } from '../../lib';
+import { openVideoWriter, probeVideo, type RgbImage } from '../../lib';
+import { openFrameWriter } from '../../lib/video/frame-writer';
+import { openVideo } from '../../lib/video/decoder';
 import { countFrames, hasFfmpeg, hasGstreamer, noteNoFfmpeg, pixel, readPng, tempDir } from './fixtures';
 
 noteNoFfmpeg('video encoding tests');

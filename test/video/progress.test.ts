@@ -1,7 +1,7 @@
 /** The progress bar draws only on a terminal, with counts, percentage, rate and ETA. */
 import { describe, expect, it } from 'vitest';
 
-import { ProgressBar } from '../../lib';
+import { ProgressBar } from '../../lib/video/progress';
 import { progressLine } from '../../lib/video/progress';
 
 describe('ProgressBar', () => {

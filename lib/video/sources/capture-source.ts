@@ -1,7 +1,7 @@
 /**
  * Frames from a GStreamer pipeline through the native capture module: an appsink on the
  * module's own thread, frames leased without a copy (NVMM surfaces mapped to CUDA on Jetson).
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { native, type NativeCaptureSource } from '../../binding';

@@ -1,7 +1,7 @@
 /**
  * One image, or the images of a folder (the library's one folder reader: numeric name order), as
  * frames decoded in process.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { stat } from 'node:fs/promises';

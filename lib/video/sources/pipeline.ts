@@ -2,7 +2,7 @@
  * GStreamer pipeline descriptions (gst-launch syntax) for each source kind, ending in an appsink
  * named "sink" that delivers RGBA frames in system memory — or, on Jetson with zero copy, RGBA
  * NvBufSurfaces in NVMM memory that the capture module maps into CUDA.
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { DinoError } from '../../errors';

@@ -3,7 +3,7 @@
  * module. A reader task pulls packed RGB frames from the program's pipe: live sources keep only
  * the newest frame (older ones are counted as dropped), files and test patterns keep at most two
  * and then stop reading, so the pipe fills and the program waits (back-pressure, no frame lost).
- * @internal
+ * Internal: not part of the public API.
  * @module
  */
 import { DinoError, toDinoError } from '../../errors';

@@ -21,7 +21,8 @@ import type { VideoSource } from './video-source';
 export { VideoSource, type CaptureResult, type CaptureStatus, type SourceDecoder, type SourceStats } from './video-source';
 
 /**
- * Opens a video source by URI (see {@link parseSourceUri} for the grammar). Frames come from
+ * Opens a video source by URI — `csi://0`, `v4l2:///dev/video0`, `rtsp://…`, `file://` (video, image
+ * or folder), `test://pattern` or a bare path (jetson-utils' grammar). Frames come from
  * the capture module when it is built (`decoder: 'capture'`), else from ffmpeg or gst-launch-1.0
  * (`'ffmpeg'`, `'gstreamer'`); images and folders are decoded in process. `options.decoder`
  * forces one; the source's `decoder` says which one runs.
