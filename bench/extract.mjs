@@ -41,8 +41,8 @@ for (const size of [224, 448]) {
   // The raw run gets the exact tensor our preprocessing makes (its cost is not counted).
   const img = await decodeImage(image);
   const input = new Float32Array(3 * size * size);
-  await native().preprocess(img.data, img.width, img.height, img.rowBytes, nativeFormat(img.format), size, size,
-    new Float32Array(model.info.mean), new Float32Array(model.info.std), input, 0);
+  await native().preprocess({ pixels: img.data, width: img.width, height: img.height, rowBytes: img.rowBytes, format: nativeFormat(img.format),
+    outWidth: size, outHeight: size, mean: new Float32Array(model.info.mean), std: new Float32Array(model.info.std), out: input });
   const feeds = { pixel_values: new ort.Tensor('float32', input, [1, 3, size, size]) };
 
   const times = { raw: [], dinov3: [], tfjs: [] };

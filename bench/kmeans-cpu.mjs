@@ -71,6 +71,32 @@ function initialCentroids(x, n, dim, k, run) {
   return init;
 }
 
+/**
+ * `runs` timed runs (after one warm-up), each from its own seeded initial centroids:
+ * `prepare(initialCentroids)` builds the call outside the timed part and only the call it returns
+ * is timed; median ms, and mean inertia and iterations from `summary` (also outside), with the
+ * machine's load meanwhile.
+ */
+function equalSettingsRuns(x, n, dim, k, prepare, summary) {
+  return measured(async () => {
+    const times = [];
+    let inertiaSum = 0;
+    let iterSum = 0;
+    for (let i = 0; i <= runs; i++) {
+      const call = prepare(initialCentroids(x, n, dim, k, i));
+      const t = performance.now();
+      const result = await call();
+      const ms = performance.now() - t;
+      if (i === 0) continue; // warm-up
+      times.push(ms);
+      const { inertia: e, iterations } = summary(result);
+      inertiaSum += e;
+      iterSum += iterations;
+    }
+    return { ms: median(times), inertia: inertiaSum / runs, iterations: iterSum / runs };
+  });
+}
+
 /** Native k-means at equal settings on every shape: { 'n x dim k': { ms, inertia, iterations, others } }. */
 async function oursAtEqualSettings(only) {
   const out = {};
@@ -79,21 +105,7 @@ async function oursAtEqualSettings(only) {
     const features = Features.fromPatches(x, { rows: n, cols: 1 }, dim);
     for (const k of KS) {
       if (only && !only(n, dim, k)) continue;
-      const r = await measured(async () => {
-        const times = [];
-        let inertiaSum = 0;
-        let iterSum = 0;
-        for (let i = 0; i <= runs; i++) {
-          const init = initialCentroids(x, n, dim, k, i);
-          const t = performance.now();
-          const a = await features.kmeans({ k, iterations: 50, tolerance: 0, init });
-          if (i === 0) continue; // warm-up
-          times.push(performance.now() - t);
-          inertiaSum += a.inertia;
-          iterSum += a.iterations;
-        }
-        return { ms: median(times), inertia: inertiaSum / runs, iterations: iterSum / runs };
-      });
+      const r = await equalSettingsRuns(x, n, dim, k, (init) => () => features.kmeans({ k, iterations: 50, tolerance: 0, init }), (a) => a);
       out[`${n}x${dim} ${k}`] = r;
     }
   }
@@ -138,22 +150,14 @@ for (const [n, dim] of SHAPES) {
   for (const k of KS) {
     const key = `${n}x${dim} ${k}`;
     const ours = (await oursAtEqualSettings((a, b, c) => a === n && b === dim && c === k))[key];
-    const theirs = await measured(async () => {
-      const times = [];
-      let inertiaSum = 0;
-      let iterSum = 0;
-      for (let i = 0; i <= runs; i++) {
-        const init = initialCentroids(x, n, dim, k, i);
-        const initArrays = Array.from({ length: k }, (_, c) => Array.from(init.subarray(c * dim, (c + 1) * dim)));
-        const t = performance.now();
-        const b = mlKmeans(arrays, k, { initialization: initArrays, maxIterations: 50, tolerance: 0 });
-        if (i === 0) continue; // warm-up
-        times.push(performance.now() - t);
-        inertiaSum += inertia(x, dim, b.clusters, b.centroids);
-        iterSum += b.iterations;
-      }
-      return { ms: median(times), inertia: inertiaSum / runs, iterations: iterSum / runs };
-    });
+    const theirs = await equalSettingsRuns(
+      x, n, dim, k,
+      (init) => {
+        const initialization = Array.from({ length: k }, (_, c) => Array.from(init.subarray(c * dim, (c + 1) * dim)));
+        return async () => mlKmeans(arrays, k, { initialization, maxIterations: 50, tolerance: 0 });
+      },
+      (b) => ({ inertia: inertia(x, dim, b.clusters, b.centroids), iterations: b.iterations }),
+    );
     const one = single.equal[key];
     rows.push(`| ${n} x ${dim} | ${k} | ${one.ms.toFixed(2)} ms | ${ours.ms.toFixed(2)} ms | ${theirs.ms.toFixed(1)} ms | **${(theirs.ms / one.ms).toFixed(1)}x** | ${(theirs.ms / ours.ms).toFixed(1)}x | ` +
       `${one.inertia.toFixed(1)} / ${ours.inertia.toFixed(1)} / ${theirs.inertia.toFixed(1)} | ${ours.iterations.toFixed(1)} / ${theirs.iterations.toFixed(1)} |`);

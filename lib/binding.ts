@@ -312,25 +312,46 @@ export interface NativeFieldRender {
   alpha: number;
 }
 
+/** Arguments of {@link NativeBinding.preprocess}. */
+export interface NativePreprocess {
+  pixels: Uint8Array;
+  width: number;
+  height: number;
+  rowBytes: number;
+  format: NativePixelFormat;
+  outWidth: number;
+  outHeight: number;
+  mean: Float32Array;
+  std: Float32Array;
+  out: Float32Array;
+  /** Where the tensor starts in `out` (floats). Default 0. */
+  outOffset?: number;
+}
+
+/** Arguments of {@link NativeBinding.overlayLabels}. */
+export interface NativeLabelOverlay {
+  /** Packed RGB photo, width * height * 3 bytes; absent: the colours alone on black. */
+  photo?: Uint8Array | null;
+  width: number;
+  height: number;
+  colOf: Int32Array;
+  rowOf: Int32Array;
+  labels: Int32Array;
+  gridRows: number;
+  gridCols: number;
+  colours: Uint8Array;
+  drawn: Uint8Array;
+  alpha: number;
+}
+
 /** Everything the addon exports. */
 export interface NativeBinding {
   readonly version: string;
   readonly CancelToken: new () => NativeCancelToken;
   capabilities(): NativeCapabilities;
 
-  preprocess(
-    pixels: Uint8Array,
-    width: number,
-    height: number,
-    rowBytes: number,
-    format: NativePixelFormat,
-    outWidth: number,
-    outHeight: number,
-    mean: Float32Array,
-    std: Float32Array,
-    out: Float32Array,
-    outOffset: number,
-  ): Promise<void>;
+  /** PIL-exact resize + normalisation into `out` (NCHW float32) at `outOffset` (native/core/preprocess.h). */
+  preprocess(options: NativePreprocess): Promise<void>;
   resizeRgb(
     pixels: Uint8Array,
     width: number,
@@ -347,19 +368,7 @@ export interface NativeBinding {
    * of grid cell (rowOf[y], colOf[x]); k = drawn.length, colours holds 3 bytes per label, alpha
    * is the colour's weight in 1/256 steps. No photo: the colours alone on black.
    */
-  overlayLabels(
-    photo: Uint8Array | null,
-    width: number,
-    height: number,
-    colOf: Int32Array,
-    rowOf: Int32Array,
-    labels: Int32Array,
-    gridRows: number,
-    gridCols: number,
-    colours: Uint8Array,
-    drawn: Uint8Array,
-    alpha: number,
-  ): Promise<Uint8Array>;
+  overlayLabels(options: NativeLabelOverlay): Promise<Uint8Array>;
   /** Field picture (native/core/field_render.h): upsample a per-patch field and colour it. */
   renderField(options: NativeFieldRender): Promise<Uint8Array>;
   halfToFloat(halves: Uint16Array): Promise<Float32Array>;

@@ -13,6 +13,8 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 import * as api from '../lib';
+import { ERROR_CODES, KMEANS_DEFAULTS } from '../lib';
+import { NativePixelFormat } from '../lib/binding';
 import * as testingApi from '../lib/testing';
 import { projectRoot } from './helpers/shared';
 
@@ -78,6 +80,55 @@ describe('architecture', () => {
 
   it('the check finds a cycle when there is one', () => {
     expect(cycles(new Map([['/a.ts', ['/b.ts']], ['/b.ts', ['/a.ts']], ['/c.ts', ['/a.ts']]]))).toHaveLength(1);
+  });
+});
+
+describe('native calls', () => {
+  // The modules that own native work; CLI commands, renderers, pipelines and the live server go
+  // through them.
+  const owners = [
+    'binding.ts', 'privacy.ts', 'capabilities.ts', 'features.ts', 'util/cancel.ts',
+    'analysis/kmeans.ts', 'analysis/pca.ts', 'analysis/similarity.ts',
+    'backends/select.ts', 'backends/tensorrt.ts', 'model/model.ts', 'model/tokens.ts', 'tensorrt/build-engine.ts',
+    'render/kernels.ts', 'video/sources/capture-source.ts', 'video/sources/source.ts',
+  ];
+
+  it('native() is called only from the modules that own native work', () => {
+    const callers = modules()
+      .filter((f) => /\bnative\(\)/.test(readFileSync(f, 'utf8')))
+      .map((f) => relative(lib, f))
+      .sort();
+    expect(callers.filter((f) => !owners.includes(f))).toEqual([]);
+    expect(callers.filter((f) => /^(cli|render\/(?!kernels)|pipeline|live)\//.test(f))).toEqual([]);
+  });
+});
+
+describe('facts written in C++ and in TypeScript agree', () => {
+  const source = (path: string): string => readFileSync(join(projectRoot, path), 'utf8');
+  const enumValues = (text: string, name: string): Record<string, number> => {
+    const body = new RegExp(`enum class ${name} : \\w+ \\{([^}]*)\\}`).exec(text)?.[1] ?? '';
+    return Object.fromEntries([...body.matchAll(/k(\w+) = (\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
+  };
+
+  it('pixel format numbers: NativePixelFormat = the CUDA FrameFormat (which extends the core PixelFormat: static_assert)', () => {
+    const cuda = enumValues(source('native/cuda/cuda_api.h'), 'FrameFormat');
+    const core = enumValues(source('native/core/preprocess.h'), 'PixelFormat');
+    expect(Object.keys(cuda)).toHaveLength(6);
+    expect(Object.fromEntries(Object.entries(NativePixelFormat).map(([k, v]) => [k, v]))).toEqual(cuda);
+    for (const [k, v] of Object.entries(core)) expect(cuda[k]).toBe(v);
+  });
+
+  it('k-means defaults: KMEANS_DEFAULTS = the C++ KMeansOptions defaults', () => {
+    const struct = /struct KMeansOptions \{([\s\S]*?)\};/.exec(source('native/core/kmeans.h'))?.[1] ?? '';
+    const value = (field: string): number => Number(new RegExp(`\\b${field} = ([\\d.e-]+);`).exec(struct)?.[1]);
+    expect({ iterations: value('max_iterations'), restarts: value('restarts'), seed: value('seed'), tolerance: value('tolerance') }).toEqual({ ...KMEANS_DEFAULTS });
+  });
+
+  it('every error code the native code raises is an ERROR_CODES entry', () => {
+    const files = readdirSync(join(projectRoot, 'native'), { recursive: true, encoding: 'utf8' }).filter((f) => /\.(h|cc|cu|cuh)$/.test(f) && !f.startsWith('tests'));
+    const codes = new Set(files.flatMap((f) => [...source(join('native', f)).matchAll(/"(ERR_DINO_[A-Z0-9_]+)"/g)].map((m) => m[1]!)));
+    expect(codes.size).toBeGreaterThan(10);
+    expect([...codes].filter((c) => !(c in ERROR_CODES))).toEqual([]);
   });
 });
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Features, loadModel, type Model } from '../lib';
+import { native } from '../lib/binding';
 import { rejected } from './helpers/errors';
 import { conformanceCases, conformanceImage, conformanceModel } from './helpers/shared';
 
@@ -181,5 +182,20 @@ describe('bad analysis input', () => {
     const ac = new AbortController();
     ac.abort();
     expect(await codeOf(f.kmeans({ k: 2, signal: ac.signal }))).toBe('ERR_DINO_ABORTED');
+  });
+});
+
+describe('native calls with many arguments take one options object', () => {
+  it.each(['preprocess', 'overlayLabels', 'renderField'] as const)('%s refuses anything else with a coded error', (name) => {
+    const call = native()[name] as (arg: unknown) => unknown;
+    for (const arg of [new Uint8Array(3), [1, 2], undefined, 7]) {
+      let caught: unknown;
+      try {
+        call(arg);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toMatchObject({ code: 'ERR_DINO_INVALID_ARGUMENT', message: `${name} takes one options object` });
+    }
   });
 });

@@ -54,8 +54,8 @@ describe('conformance with the DINOv3 reference', () => {
   it.each(cases.map((c) => [c.tag, c] as const))('%s: own preprocessing of the PNG reproduces the reference input bit for bit (0 levels)', async (_tag, c) => {
     const img = await decodeImage(conformanceImage(c));
     const out = new Float32Array(3 * c.h * c.w);
-    await native().preprocess(img.data, img.width, img.height, img.rowBytes, nativeFormat(img.format), c.w, c.h,
-      new Float32Array(model.info.mean), new Float32Array(model.info.std), out, 0);
+    await native().preprocess({ pixels: img.data, width: img.width, height: img.height, rowBytes: img.rowBytes, format: nativeFormat(img.format),
+      outWidth: c.w, outHeight: c.h, mean: new Float32Array(model.info.mean), std: new Float32Array(model.info.std), out });
     const ref = readF32(c, 'input.f32');
     // Both tensors are (level / 255 - mean) / std of 8-bit resized pixels: map each back to its
     // level and compare the levels exactly.

@@ -4,7 +4,7 @@
  * @module
  */
 import { native, type NativeKMeansOptions } from '../binding';
-import { DinoError } from '../errors';
+import { DinoError, toDinoError } from '../errors';
 import { integer, invalid, isObject, number, signalArg, throwIfAborted } from '../validate';
 import { onPatches } from './dispatch';
 import type { PatchTokens } from './token-view';
@@ -64,4 +64,16 @@ export async function runAssign(features: PatchTokens, centroids: Float32Array):
     cpu: (view) => native().assignNearest(view, centroids, k),
     cuda: (view) => native().cudaAssignNearest(view, centroids, k),
   });
+}
+
+/**
+ * The one-to-one renumbering of `next`'s k centroids that best matches `previous`'s (Hungarian
+ * assignment on squared distances): entry j is the previous label of new cluster j.
+ */
+export function matchCentroids(previous: Float32Array, next: Float32Array, k: number, dim: number): Int32Array {
+  try {
+    return native().matchCentroids(previous, next, k, dim);
+  } catch (err) {
+    throw toDinoError(err, 'ERR_DINO_INTERNAL', undefined, 'Matching clusters to the previous frame failed');
+  }
 }

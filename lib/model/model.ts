@@ -236,7 +236,19 @@ export class Model {
     try {
       await Promise.all(
         images.map((img, i) =>
-          native().preprocess(img.data, img.width, img.height, img.rowBytes, nativeFormat(img.format), size.width, size.height, this.#mean, this.#std, batch, i * plane),
+          native().preprocess({
+            pixels: img.data,
+            width: img.width,
+            height: img.height,
+            rowBytes: img.rowBytes,
+            format: nativeFormat(img.format),
+            outWidth: size.width,
+            outHeight: size.height,
+            mean: this.#mean,
+            std: this.#std,
+            out: batch,
+            outOffset: i * plane,
+          }),
         ),
       );
     } catch (err) {

@@ -11,8 +11,13 @@ import type { BackendTensor, HostTensor } from '../backends/backend';
 import type { TokenStore } from '../analysis/token-view';
 import type { ResolvedContract } from './contract';
 
+/** IEEE half floats to float32, off the main thread (the native converter). */
+export function halfToFloat32(halves: Uint16Array): Promise<Float32Array> {
+  return native().halfToFloat(halves);
+}
+
 async function hostFloats(t: HostTensor): Promise<Float32Array> {
-  return t.type === 'float16' ? native().halfToFloat(t.data as Uint16Array) : (t.data as Float32Array);
+  return t.type === 'float16' ? halfToFloat32(t.data as Uint16Array) : (t.data as Float32Array);
 }
 
 function checkFinite(data: Float32Array, name: string): void {

@@ -6,11 +6,10 @@
  * by centroid distance (Hungarian assignment) and renumbered, so a region keeps its colour.
  * @module
  */
-import { native } from '../binding';
 import type { KMeansResult } from '../analysis/types';
-import { toDinoError } from '../errors';
 import type { Features } from '../features';
 import { boolean, integer, invalid, isObject, number } from '../validate';
+import { matchCentroids } from '../analysis/kmeans';
 
 /** Options of {@link ClusterTracker}. */
 export interface ClusterTrackerOptions {
@@ -129,13 +128,7 @@ export class ClusterTracker {
     } else {
       result = await features.kmeans({ ...common, seed: o.seed, restarts: o.restarts });
       if (prev && reset !== 'unstable') {
-        let toPrevious: Int32Array;
-        try {
-          toPrevious = native().matchCentroids(prev.centroids, result.centroids, o.k, features.dim);
-        } catch (err) {
-          throw toDinoError(err, 'ERR_DINO_INTERNAL', undefined, 'Matching clusters to the previous frame failed');
-        }
-        result = renumber(result, toPrevious, features.dim);
+        result = renumber(result, matchCentroids(prev.centroids, result.centroids, o.k, features.dim), features.dim);
       }
       this.#sinceReset = 1;
     }

@@ -4,10 +4,10 @@
  * Internal: not part of the public API.
  * @module
  */
-import { native } from '../binding';
 import { decodeImage, nativeFormat, type DecodedImage, type ImageInput } from '../image/input';
 import { integer, isObject } from '../validate';
 import type { RgbImage } from './types';
+import { packedRgbKernel } from './kernels';
 
 /**
  * What a render is drawn on: a photo (path, encoded buffer, raw pixels, or an {@link RgbImage}
@@ -34,7 +34,7 @@ function isPackedRgb(value: unknown): value is RgbImage {
 export async function toRgb(img: DecodedImage): Promise<RgbImage> {
   const { width, height, format, rowBytes } = img;
   if (format === 'rgb' && rowBytes === width * 3) return { data: img.data.subarray(0, width * height * 3), width, height };
-  const data = await native().toRgb(img.data, width, height, rowBytes, nativeFormat(format));
+  const data = await packedRgbKernel(img.data, width, height, rowBytes, nativeFormat(format));
   return { data, width, height };
 }
 

@@ -5,7 +5,6 @@
  * @module
  */
 import type { Grid } from '../analysis/types';
-import { native } from '../binding';
 import { DinoError } from '../errors';
 import { boolean, integer, invalid, isObject, oneOf } from '../validate';
 import { resolveBase, type RenderBase, type ResolvedBase } from './base-image';
@@ -14,6 +13,7 @@ import { alpha256, needPhoto } from './options';
 import { paletteColors, type Palette } from './palettes';
 import { nearestAxis } from './upsample';
 import type { RgbImage } from './types';
+import { labelOverlayKernel } from './kernels';
 
 /** Labels on a patch grid: a {@link KMeansResult} fits, or any `{ labels, grid }`. */
 export interface LabelGrid {
@@ -93,19 +93,19 @@ export async function renderSegmentationResolved(base: ResolvedBase, l: LabelGri
   const drawn = new Uint8Array(k);
   for (let i = 0; i < k; i++) drawn[i] = o.show && !o.show.has(i) ? 0 : 1;
   // The native kernel (native/core/overlay.h): (photo * (256 - alpha) + colour * alpha + 128) >> 8.
-  const data = await native().overlayLabels(
-    blend ? blend.data : null,
+  const data = await labelOverlayKernel({
+    photo: blend ? blend.data : null,
     width,
     height,
-    nearestAxis(width, l.grid.cols),
-    nearestAxis(height, l.grid.rows),
-    l.labels,
-    l.grid.rows,
-    l.grid.cols,
+    colOf: nearestAxis(width, l.grid.cols),
+    rowOf: nearestAxis(height, l.grid.rows),
+    labels: l.labels,
+    gridRows: l.grid.rows,
+    gridCols: l.grid.cols,
     colours,
     drawn,
-    o.alpha,
-  );
+    alpha: o.alpha,
+  });
   const image: RgbImage = { data, width, height };
   return o.sideBySide && photo ? sideBySide([photo, image]) : image;
 }

@@ -7,7 +7,8 @@
  * @module
  */
 import type { Grid } from '../analysis/types';
-import { native, type NativeFieldRender } from '../binding';
+import type { NativeFieldRender } from '../binding';
+import { fieldKernel } from './kernels';
 import type { Interpolation } from './types';
 
 /** Grid cell of every output coordinate along one axis (nearest). */
@@ -87,7 +88,7 @@ export async function renderField(
   blend: { photo: Uint8Array; alpha: number } | undefined,
 ): Promise<Uint8Array> {
   const { width, height } = size;
-  return native().renderField({
+  return fieldKernel({
     values,
     channels,
     gridRows: grid.rows,

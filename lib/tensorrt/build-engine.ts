@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import { debuglog } from 'node:util';
 
-import { native, packageRoot, type NativeTrtBuildResult, type NativeTrtPrecision } from '../binding';
+import { native, NativePixelFormat, packageRoot, type NativeTrtBuildResult, type NativeTrtPrecision } from '../binding';
 import { DinoError, toDinoError } from '../errors';
 import type { Backend, HostTensor } from '../backends/backend';
 import { OnnxRuntimeBackend } from '../backends/onnxruntime';
@@ -98,7 +98,7 @@ async function probeInput(contract: ModelContract, profile: Profile, mean: reado
   const [n, , h, w] = profile.opt as [number, number, number, number];
   const pixels = probePixels(w, h);
   const one = new Float32Array(3 * h * w);
-  await native().preprocess(pixels, w, h, w * 3, 0, w, h, new Float32Array(mean), new Float32Array(std), one, 0);
+  await native().preprocess({ pixels, width: w, height: h, rowBytes: w * 3, format: NativePixelFormat.RGB, outWidth: w, outHeight: h, mean: new Float32Array(mean), std: new Float32Array(std), out: one });
   const batch = new Float32Array(n * one.length);
   for (let i = 0; i < n; i++) batch.set(one, i * one.length);
   const dims = [n, 3, h, w];

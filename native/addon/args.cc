@@ -56,6 +56,13 @@ int64_t int_property(const Napi::Object& o, const char* key, int64_t fallback, i
   return int_arg(o.Get(key), key, min, max);
 }
 
+Napi::Object options_arg(const Napi::Value& v, const char* function) {
+  if (!v.IsObject() || v.IsArray() || v.IsTypedArray() || v.IsArrayBuffer() || v.IsFunction()) {
+    throw_invalid(v.Env(), std::string(function) + " takes one options object");
+  }
+  return v.As<Napi::Object>();
+}
+
 double number_property(const Napi::Object& o, const char* key, double fallback) {
   if (!o.Has(key) || o.Get(key).IsUndefined()) return fallback;
   Napi::Value v = o.Get(key);

@@ -37,5 +37,7 @@ ViewArg matrix_view_arg(const Napi::Value& v, const char* name);
 int64_t int_property(const Napi::Object& o, const char* key, int64_t fallback, int64_t min, int64_t max);
 double number_property(const Napi::Object& o, const char* key, double fallback);
 int64_t int_arg(const Napi::Value& v, const char* name, int64_t min, int64_t max);
+// The options object of `function` (a plain object, not an array or typed array), or a coded error.
+Napi::Object options_arg(const Napi::Value& v, const char* function);
 
 }  // namespace dinov3::addon

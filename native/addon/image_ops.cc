@@ -18,16 +18,16 @@ struct ImageArgs {
   Napi::Value keep_alive;
 };
 
-// (pixels, width, height, rowBytes, format)
-ImageArgs image_args(const Napi::CallbackInfo& info, size_t first) {
-  Napi::Env env = info.Env();
-  auto pixels = uint8_arg(info[first], "pixels");
+// An image from its five values: pixels, width, height, rowBytes, format.
+ImageArgs image_from(Napi::Env env, const Napi::Value& pixels_value, const Napi::Value& width, const Napi::Value& height,
+                     const Napi::Value& row_bytes, const Napi::Value& format) {
+  auto pixels = uint8_arg(pixels_value, "pixels");
   ImageView v;
   v.data = pixels.data;
-  v.width = static_cast<int>(int_arg(info[first + 1], "width", 1, 1 << 16));
-  v.height = static_cast<int>(int_arg(info[first + 2], "height", 1, 1 << 16));
-  v.row_bytes = int_arg(info[first + 3], "rowBytes", 1, int64_t{1} << 31);
-  v.format = static_cast<PixelFormat>(int_arg(info[first + 4], "format", 0, 4));
+  v.width = static_cast<int>(int_arg(width, "width", 1, 1 << 16));
+  v.height = static_cast<int>(int_arg(height, "height", 1, 1 << 16));
+  v.row_bytes = int_arg(row_bytes, "rowBytes", 1, int64_t{1} << 31);
+  v.format = static_cast<PixelFormat>(int_arg(format, "format", 0, 4));
   const int64_t needed = v.row_bytes * (v.height - 1) + static_cast<int64_t>(v.width) * channels_of(v.format);
   if (v.row_bytes < static_cast<int64_t>(v.width) * channels_of(v.format) ||
       static_cast<int64_t>(pixels.length) < needed) {
@@ -37,6 +37,11 @@ ImageArgs image_args(const Napi::CallbackInfo& info, size_t first) {
                            std::to_string(pixels.length));
   }
   return ImageArgs{v, pixels.value};
+}
+
+// (pixels, width, height, rowBytes, format) at argument `first`
+ImageArgs image_args(const Napi::CallbackInfo& info, size_t first) {
+  return image_from(info.Env(), info[first], info[first + 1], info[first + 2], info[first + 3], info[first + 4]);
 }
 
 Normalization normalization_arg(const Napi::Value& mean, const Napi::Value& stdev) {
@@ -52,15 +57,16 @@ Normalization normalization_arg(const Napi::Value& mean, const Napi::Value& stde
   return n;
 }
 
-// preprocess(pixels, width, height, rowBytes, format, outWidth, outHeight, mean, std, out, outOffset)
+// preprocess({ pixels, width, height, rowBytes, format, outWidth, outHeight, mean, std, out, outOffset })
 Napi::Value Preprocess(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  ImageArgs img = image_args(info, 0);
-  const int out_w = static_cast<int>(int_arg(info[5], "outWidth", 1, 1 << 15));
-  const int out_h = static_cast<int>(int_arg(info[6], "outHeight", 1, 1 << 15));
-  const Normalization norm = normalization_arg(info[7], info[8]);
-  auto out = float32_arg(info[9], "out");
-  const int64_t offset = int_arg(info[10], "outOffset", 0, int64_t{1} << 40);
+  const Napi::Object o = options_arg(info[0], "preprocess");
+  ImageArgs img = image_from(env, o.Get("pixels"), o.Get("width"), o.Get("height"), o.Get("rowBytes"), o.Get("format"));
+  const int out_w = static_cast<int>(int_arg(o.Get("outWidth"), "outWidth", 1, 1 << 15));
+  const int out_h = static_cast<int>(int_arg(o.Get("outHeight"), "outHeight", 1, 1 << 15));
+  const Normalization norm = normalization_arg(o.Get("mean"), o.Get("std"));
+  auto out = float32_arg(o.Get("out"), "out");
+  const int64_t offset = int_property(o, "outOffset", 0, 0, int64_t{1} << 40);
   if (offset + int64_t{3} * out_w * out_h > static_cast<int64_t>(out.length)) {
     throw_invalid(env, "out is too small for a 3x" + std::to_string(out_h) + "x" + std::to_string(out_w) +
                            " tensor at offset " + std::to_string(offset));

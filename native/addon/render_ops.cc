@@ -14,30 +14,31 @@
 namespace dinov3::addon {
 namespace {
 
-// overlayLabels(photo: Uint8Array | null, width, height, colOf: Int32Array, rowOf: Int32Array,
-//               labels: Int32Array, gridRows, gridCols, colours: Uint8Array, drawn: Uint8Array,
-//               alpha) -> Promise<Uint8Array> (packed RGB)
+// overlayLabels({ photo?: Uint8Array, width, height, colOf: Int32Array, rowOf: Int32Array,
+//                 labels: Int32Array, gridRows, gridCols, colours: Uint8Array, drawn: Uint8Array, alpha })
+//   -> Promise<Uint8Array> (packed RGB)
 Napi::Value OverlayLabels(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  const Napi::Object a = options_arg(info[0], "overlayLabels");
   LabelOverlay o;
-  o.width = static_cast<int>(int_arg(info[1], "width", 1, 1 << 16));
-  o.height = static_cast<int>(int_arg(info[2], "height", 1, 1 << 16));
+  o.width = static_cast<int>(int_arg(a.Get("width"), "width", 1, 1 << 16));
+  o.height = static_cast<int>(int_arg(a.Get("height"), "height", 1, 1 << 16));
   const size_t pixels = static_cast<size_t>(o.width) * o.height;
   Napi::Value photo_value = env.Null();
-  if (!info[0].IsNull() && !info[0].IsUndefined()) {
-    auto photo = uint8_arg(info[0], "photo");
+  if (a.Has("photo") && !a.Get("photo").IsNull() && !a.Get("photo").IsUndefined()) {
+    auto photo = uint8_arg(a.Get("photo"), "photo");
     if (photo.length < pixels * 3) throw_invalid(env, "photo holds " + std::to_string(photo.length) + " bytes; width * height * 3 = " + std::to_string(pixels * 3) + " expected");
     o.photo = photo.data;
     photo_value = photo.value;
   }
-  auto col_of = int32_arg(info[3], "colOf");
-  auto row_of = int32_arg(info[4], "rowOf");
-  auto labels = int32_arg(info[5], "labels");
-  o.grid_rows = static_cast<int>(int_arg(info[6], "gridRows", 1, 1 << 16));
-  o.grid_cols = static_cast<int>(int_arg(info[7], "gridCols", 1, 1 << 16));
-  auto colours = uint8_arg(info[8], "colours");
-  auto drawn = uint8_arg(info[9], "drawn");
-  o.alpha = static_cast<int>(int_arg(info[10], "alpha", 0, 256));
+  auto col_of = int32_arg(a.Get("colOf"), "colOf");
+  auto row_of = int32_arg(a.Get("rowOf"), "rowOf");
+  auto labels = int32_arg(a.Get("labels"), "labels");
+  o.grid_rows = static_cast<int>(int_arg(a.Get("gridRows"), "gridRows", 1, 1 << 16));
+  o.grid_cols = static_cast<int>(int_arg(a.Get("gridCols"), "gridCols", 1, 1 << 16));
+  auto colours = uint8_arg(a.Get("colours"), "colours");
+  auto drawn = uint8_arg(a.Get("drawn"), "drawn");
+  o.alpha = static_cast<int>(int_arg(a.Get("alpha"), "alpha", 0, 256));
   if (col_of.length != static_cast<size_t>(o.width) || row_of.length != static_cast<size_t>(o.height)) {
     throw_invalid(env, "colOf and rowOf must hold width and height entries");
   }
@@ -67,8 +68,7 @@ Napi::Value OverlayLabels(const Napi::CallbackInfo& info) {
 //   -> Promise<Uint8Array> (packed RGB)
 Napi::Value RenderField(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsObject()) throw_invalid(env, "renderField takes an options object");
-  Napi::Object o = info[0].As<Napi::Object>();
+  const Napi::Object o = options_arg(info[0], "renderField");
   FieldRender f;
   f.channels = static_cast<int>(int_property(o, "channels", 1, 1, 3));
   f.grid_rows = static_cast<int>(int_property(o, "gridRows", 0, 1, 1 << 16));

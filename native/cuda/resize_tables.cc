@@ -9,6 +9,14 @@
 #include "cuda_api.h"
 #include "cuda_check.h"
 
+// The CUDA frame formats extend the CPU core's pixel formats with the same numbers (JavaScript
+// sends one number for both: NativePixelFormat in lib/binding.ts).
+static_assert(static_cast<int>(dinov3::cuda::FrameFormat::kRGB) == static_cast<int>(dinov3::PixelFormat::kRGB));
+static_assert(static_cast<int>(dinov3::cuda::FrameFormat::kRGBA) == static_cast<int>(dinov3::PixelFormat::kRGBA));
+static_assert(static_cast<int>(dinov3::cuda::FrameFormat::kBGR) == static_cast<int>(dinov3::PixelFormat::kBGR));
+static_assert(static_cast<int>(dinov3::cuda::FrameFormat::kBGRA) == static_cast<int>(dinov3::PixelFormat::kBGRA));
+static_assert(static_cast<int>(dinov3::cuda::FrameFormat::kGray) == static_cast<int>(dinov3::PixelFormat::kGray));
+
 namespace dinov3::cuda {
 namespace {
 

@@ -1,11 +1,11 @@
 /** `dinov3 kmeans`: k-means over a patch-token matrix stored as .npy (or raw .f32). */
 import { readFile } from 'node:fs/promises';
 
-import { native } from '../../binding';
 import { DinoError } from '../../errors';
 import { Features } from '../../features';
 import { decodeNpy, toFloat32, writeNpy } from '../../io/npy';
 import { int, parse, required, str, type Options } from '../args';
+import { halfToFloat32 } from '../../model/tokens';
 
 export const usage = `Usage: dinov3 kmeans --features PATCHES.npy --clusters K [--restarts N] [--iterations 50]
                      [--seed S] [--tolerance 1e-4] [--dim D (raw .f32 only)] --out LABELS.npy
@@ -33,7 +33,7 @@ async function loadMatrix(path: string, dimFlag: number | undefined): Promise<{ 
   }
   if (path.endsWith('.npy')) {
     const a = decodeNpy(bytes, path);
-    const data = a.dtype === '<f2' ? await native().halfToFloat(a.data as Uint16Array) : toFloat32(a);
+    const data = a.dtype === '<f2' ? await halfToFloat32(a.data as Uint16Array) : toFloat32(a);
     const s = a.shape;
     if (s.length === 2) return { data, rows: s[0] as number, dim: s[1] as number, grid: { rows: s[0] as number, cols: 1 } };
     if (s.length === 3 && s[0] === 1) return { data, rows: s[1] as number, dim: s[2] as number, grid: { rows: s[1] as number, cols: 1 } };

@@ -9,7 +9,7 @@ import { DinoError, toDinoError } from '../../errors';
 import { Frame } from './frame';
 import { SOURCE_DEFAULTS, type SourceOptions } from './options';
 import type { ParsedUri } from './uri';
-import { timeoutArg, VideoSource, Wakeup, type CaptureResult, type SourceStats } from './video-source';
+import { VideoSource, waitForFrame, Wakeup, type CaptureResult, type SourceStats } from './video-source';
 
 /** Cameras and streams are live: they drop stale frames to stay current. */
 export function isLive(parsed: ParsedUri, options: SourceOptions): boolean {
@@ -42,9 +42,8 @@ export class CaptureSource extends VideoSource {
     }
   }
 
-  async capture(options?: { timeoutMs?: number }): Promise<CaptureResult> {
-    const deadline = performance.now() + timeoutArg(options);
-    for (;;) {
+  capture(options?: { timeoutMs?: number }): Promise<CaptureResult> {
+    return waitForFrame(options, this.#wakeup, () => {
       if (this.#disposed) throw new DinoError('ERR_DINO_DISPOSED', `${this.uri} has been disposed`);
       let n;
       try {
@@ -54,11 +53,8 @@ export class CaptureSource extends VideoSource {
       }
       if (n) return { status: 'ok', frame: Frame.fromNative(n) };
       if (this.#error) throw this.#error;
-      if (this.#eos) return { status: 'eos' };
-      const left = deadline - performance.now();
-      if (left <= 0) return { status: 'timeout' };
-      await this.#wakeup.wait(left);
-    }
+      return this.#eos ? { status: 'eos' } : undefined;
+    });
   }
 
   stats(): SourceStats {

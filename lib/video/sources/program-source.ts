@@ -10,7 +10,7 @@ import { DinoError, toDinoError } from '../../errors';
 import type { VideoFrame, VideoReader } from '../decoder';
 import { Frame } from './frame';
 import type { ParsedUri } from './uri';
-import { timeoutArg, VideoSource, Wakeup, type CaptureResult, type SourceStats } from './video-source';
+import { VideoSource, waitForFrame, Wakeup, type CaptureResult, type SourceStats } from './video-source';
 
 /** Frames read ahead of the caller when nothing is dropped. */
 const READ_AHEAD = 2;
@@ -63,9 +63,8 @@ export class ProgramSource extends VideoSource {
     }
   }
 
-  async capture(options?: { timeoutMs?: number }): Promise<CaptureResult> {
-    const deadline = performance.now() + timeoutArg(options);
-    for (;;) {
+  capture(options?: { timeoutMs?: number }): Promise<CaptureResult> {
+    return waitForFrame(options, this.#arrived, () => {
       if (this.#disposed) throw new DinoError('ERR_DINO_DISPOSED', `${this.uri} has been disposed`);
       const f = this.#frames.shift();
       if (f) {
@@ -74,11 +73,8 @@ export class ProgramSource extends VideoSource {
         return { status: 'ok', frame: new Frame({ width: f.width, height: f.height, format: 'RGB', pitch: f.width * 3, data: f.data, sequence: f.index, timestampMs: Number.NaN }) };
       }
       if (this.#error) throw this.#error;
-      if (this.#ended) return { status: 'eos' };
-      const left = deadline - performance.now();
-      if (left <= 0) return { status: 'timeout' };
-      await this.#arrived.wait(left);
-    }
+      return this.#ended ? { status: 'eos' } : undefined;
+    });
   }
 
   stats(): SourceStats {

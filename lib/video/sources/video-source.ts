@@ -66,6 +66,22 @@ export abstract class VideoSource implements AsyncIterable<Frame> {
   }
 }
 
+/**
+ * capture() of a source that is told when frames arrive: `take` returns a result (a frame, the
+ * end) or throws, or returns undefined when there is nothing yet; then it waits for `wakeup` until
+ * the deadline.
+ */
+export async function waitForFrame(options: { timeoutMs?: number } | undefined, wakeup: Wakeup, take: () => CaptureResult | undefined): Promise<CaptureResult> {
+  const deadline = performance.now() + timeoutArg(options);
+  for (;;) {
+    const result = take();
+    if (result) return result;
+    const left = deadline - performance.now();
+    if (left <= 0) return { status: 'timeout' };
+    await wakeup.wait(left);
+  }
+}
+
 /** The validated `timeoutMs` of capture() (default 1000). @internal */
 export function timeoutArg(options: { timeoutMs?: number } | undefined): number {
   return integer(options?.timeoutMs ?? 1000, 'timeoutMs', 0, 24 * 3600 * 1000);

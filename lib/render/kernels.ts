@@ -1,0 +1,22 @@
+/**
+ * The native rendering kernels (native/core/overlay.h, field_render.h, color.h) — the one render
+ * module that calls the addon; the renderers build their arguments and call these.
+ * Internal: not part of the public API.
+ * @module
+ */
+import { native, type NativeFieldRender, type NativeLabelOverlay, type NativePixelFormat } from '../binding';
+
+/** Upsamples a per-patch field to image size and colours it (optionally over a photo). */
+export function fieldKernel(options: NativeFieldRender): Promise<Uint8Array> {
+  return native().renderField(options);
+}
+
+/** Colours each pixel with its patch's label (optionally over a photo). */
+export function labelOverlayKernel(options: NativeLabelOverlay): Promise<Uint8Array> {
+  return native().overlayLabels(options);
+}
+
+/** Any pixel format at any pitch to packed RGB. */
+export function packedRgbKernel(pixels: Uint8Array, width: number, height: number, rowBytes: number, format: NativePixelFormat): Promise<Uint8Array> {
+  return native().toRgb(pixels, width, height, rowBytes, format);
+}
