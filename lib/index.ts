@@ -49,15 +49,15 @@ export type { RenderBase } from './render/base-image';
 export type { Interpolation, Rgb, RgbImage } from './render/types';
 
 // Sources, pipelines, live server
-export { openSource, type CaptureResult, type CaptureStatus, type SourceDecoder, type SourceStats, type VideoSource } from './video/sources/source';
+export { openSource, type CaptureResult, type CaptureStatus, type SourceDecoder, type SourceInfo, type SourceStats, type VideoSource } from './video/sources/source';
 export type { Frame, FrameFormat, FrameMemory } from './video/sources/frame';
 export type { SourceOptions } from './video/sources/options';
 export type { ParsedUri, SourceProtocol } from './video/sources/uri';
 export type { NativeCaptureFormat, NativeCudaDevice, NativeFrameMemory, NativeFramePlane } from './binding';
 export { segmentVideo, type SegmentVideoOptions, type SegmentedFrame } from './pipeline/segment-video';
-export type { FrameSource, FrameSourceOptions, SourceFrame, SourceInfo } from './pipeline/source';
 export { ClusterTracker, type ClusterReset, type ClusterTrackerOptions, type TrackedClusters } from './pipeline/cluster-tracker';
-export { PipelineStats, type Stage, type StageTimings } from './pipeline/stats';
+export { PipelineStats, type Stage } from './pipeline/stats';
+export type { FrameTimings } from './pipeline/frames';
 export { segmentStream, type LiveFrame, type LiveTimings, type SegmentStreamOptions } from './live/stream';
 export { LiveControls, type LiveMode, type LiveSettings } from './live/controls';
 export { serveLive, type LiveService, type MjpegServer, type MjpegServerOptions, type ServeLiveOptions } from './live/server';

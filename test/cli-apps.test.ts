@@ -113,7 +113,7 @@ describe('dinov3 heatmap / segment', () => {
     expect(r.code).toBe(0);
     expect(await countFrames(out('seg.mp4'))).toBe(40);
     expect(r.stdout).toMatch(/40 frames in [\d.]+ s: [\d.]+ fps/);
-    expect(r.stdout).toMatch(/per frame \(stages overlap\): decode [\d.]+ ms, preprocess [\d.]+ ms, inference [\d.]+ ms, cluster [\d.]+ ms, render [\d.]+ ms, encode [\d.]+ ms/);
+    expect(r.stdout).toMatch(/per frame \(stages overlap\): capture [\d.]+ ms, preprocess [\d.]+ ms, inference [\d.]+ ms, analysis [\d.]+ ms, render [\d.]+ ms, encode [\d.]+ ms/);
     const labels = await readNpy(out('video-labels.npy'));
     expect(labels.shape).toEqual([40, 8, 8]);
   });

@@ -1,27 +1,26 @@
 /**
- * Segmentation of a frame sequence (video file, image directory, or any async iterable of
- * frames) as an async iterator of per-frame results, with stable cluster colours.
- *
- * The stages overlap: while the backend runs inference on frame n (ONNX Runtime in its worker
- * thread, TensorRT on the GPU), the main thread clusters and renders frame n-1, the caller
- * encodes it, and the decoder (a separate process) and the preprocessing prepare frames n+1 and
- * n+2. Queues are bounded (`prefetch` frames ahead), so memory stays flat on long videos.
+ * Segmentation of a frame sequence (video file, image folder, any source URI or any async
+ * iterable of frames) as an async iterator of per-frame results, with stable cluster colours.
+ * The offline preset of the shared frame loop (./frames.ts): every frame, in order; inference of
+ * the next frames overlaps clustering and rendering of this one, and queues are bounded
+ * (`prefetch` frames ahead), so memory stays flat on long videos.
  * @module
  */
 import type { Grid, PcaResult } from '../analysis/types';
 import { DinoError } from '../errors';
-import type { Features } from '../features';
 import type { RawImage } from '../image/input';
 import type { Model } from '../model/model';
 import { resolvePcaOptions, renderPcaResolved, type PcaRenderOptions } from '../render/pca';
 import { resolveSegmentationOptions, renderSegmentationResolved, type SegmentationRenderOptions } from '../render/segmentation';
 import type { RgbImage } from '../render/types';
 import { parseSize, type SizeLike } from '../util/size';
-import { boolean, integer, invalid, isObject, optional, signalArg } from '../validate';
+import { boolean, integer, invalid, isObject, oneOf, optional, signalArg } from '../validate';
+import type { VideoTool } from '../video/programs';
+import { IterableSource } from '../video/sources/iterable-source';
+import { openSource, VideoSource } from '../video/sources/source';
 import { ClusterTracker, resolveTrackerOptions, type ClusterReset, type ClusterTrackerOptions } from './cluster-tracker';
+import { frameLoop, type FrameTimings } from './frames';
 import { alignPcaSigns } from './pca-signs';
-import { openFrameSource, type FrameSource, type FrameSourceOptions, type SourceFrame } from './source';
-import type { StageTimings } from './stats';
 
 /** Options of {@link segmentVideo}. */
 export interface SegmentVideoOptions extends Partial<ClusterTrackerOptions> {
@@ -33,8 +32,11 @@ export interface SegmentVideoOptions extends Partial<ClusterTrackerOptions> {
   render?: SegmentationRenderOptions | PcaRenderOptions | false;
   /** Frames decoded and sent to inference ahead of the one being clustered. Default 2, or the model's {@link Model.concurrency} when larger. */
   prefetch?: number;
-  /** Decoder choice and frame limit for video files. */
-  tool?: FrameSourceOptions['tool'];
+  /**
+   * What decodes a path or URI given as input: 'auto' (default: the in-process capture module when
+   * it is built, else ffmpeg, else GStreamer), or a decoder program.
+   */
+  tool?: VideoTool;
   maxFrames?: number;
   /** Stops the run: the iterator throws ERR_DINO_ABORTED and the decoder is stopped. */
   signal?: AbortSignal;
@@ -44,10 +46,10 @@ export interface SegmentVideoOptions extends Partial<ClusterTrackerOptions> {
 export interface SegmentedFrame {
   /** 0-based frame number. */
   index: number;
-  /** File name, for image-directory input. */
+  /** File name, for image-folder input. */
   name: string | undefined;
-  /** The decoded frame (packed RGB). */
-  frame: RgbImage;
+  /** The frame (packed RGB); undefined for frames that stayed in device memory. */
+  frame: RgbImage | undefined;
   grid: Grid;
   /** Cluster of every patch (row-major), numbered consistently across frames; undefined in PCA mode. */
   labels: Int32Array | undefined;
@@ -62,31 +64,16 @@ export interface SegmentedFrame {
   /** The rendered picture, unless `render: false`. */
   rendered: RgbImage | undefined;
   /** Milliseconds per stage for this frame ('wait': time the pipeline waited for inference). */
-  timings: StageTimings;
-}
-
-interface Extracted {
-  frame: SourceFrame;
-  features: Features;
-  decodeMs: number;
-}
-
-const now = (): number => performance.now();
-
-function toRgb(f: SourceFrame): RgbImage {
-  if (f.format !== 'rgb' || (f.rowBytes !== undefined && f.rowBytes !== f.width * 3)) {
-    throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `segmentVideo needs packed RGB frames; got ${f.format}${f.rowBytes ? ` with row pitch ${f.rowBytes}` : ''}`);
-  }
-  return { data: f.data, width: f.width, height: f.height };
+  timings: FrameTimings;
 }
 
 /**
- * Segments every frame of a video file, an image directory or an async iterable of frames, with
- * cluster colours kept stable from frame to frame (warm-started k-means, Hungarian matching after
- * from-scratch re-clustering). Iterate the result; breaking out stops the decoder.
+ * Segments every frame of a video file, an image folder, any source URI ({@link openSource}), an
+ * opened {@link VideoSource} or an async iterable of frames, with cluster colours kept stable from
+ * frame to frame (warm-started k-means, Hungarian matching after from-scratch re-clustering).
+ * Iterate the result; breaking out stops the decoder. A source passed in stays the caller's to
+ * dispose; one opened here from a path is disposed here.
  *
- * @param input a video file path, an image directory, an opened {@link FrameSource}, or an async
- *   iterable of RGB frames.
  * @example
  * ```ts
  * import { loadModel, segmentVideo, openVideoWriter } from 'dinov3-trt';
@@ -102,11 +89,7 @@ function toRgb(f: SourceFrame): RgbImage {
  *   the patch count), ERR_DINO_FILE_NOT_FOUND, ERR_DINO_DECODER_MISSING, ERR_DINO_SOURCE,
  *   ERR_DINO_ABORTED.
  */
-export function segmentVideo(
-  model: Model,
-  input: string | FrameSource | AsyncIterable<RawImage>,
-  options: SegmentVideoOptions,
-): AsyncGenerator<SegmentedFrame> {
+export function segmentVideo(model: Model, input: string | VideoSource | AsyncIterable<RawImage>, options: SegmentVideoOptions): AsyncGenerator<SegmentedFrame> {
   if (!isObject(options as unknown)) invalid('options', '{ k, ... }', options);
   const pca = boolean(options.pca ?? false, 'pca');
   const tracker = pca ? undefined : new ClusterTracker(resolveTrackerOptions({ ...options, k: options.k as number }));
@@ -118,9 +101,12 @@ export function segmentVideo(
   const prefetch = integer(options.prefetch ?? Math.max(2, model.concurrency), 'prefetch', 1, 64);
   const maxFrames = optional(options.maxFrames, (v) => integer(v, 'maxFrames', 1));
   const signal = signalArg(options.signal, 'signal');
+  const tool = oneOf(options.tool ?? 'auto', 'tool', ['auto', 'ffmpeg', 'gstreamer'] as const);
   const render = options.render === false ? undefined : pca ? { pca: resolvePcaOptions((options.render ?? {}) as PcaRenderOptions) } : { seg: resolveSegmentationOptions((options.render ?? {}) as SegmentationRenderOptions) };
-  const sourceOptions: FrameSourceOptions = { ...(options.tool ? { tool: options.tool } : {}), ...(maxFrames !== undefined ? { maxFrames } : {}), ...(signal ? { signal } : {}) };
-  return run(model, input, { tracker, size, prefetch, signal, render, sourceOptions, maxFrames });
+  if (typeof input !== 'string' && !(input instanceof VideoSource) && !(isObject(input) && Symbol.asyncIterator in input)) {
+    invalid('input', 'a video file, an image folder, a source URI, a VideoSource or an async iterable of frames', input);
+  }
+  return run(model, input, { tracker, size, prefetch, signal, render, tool, maxFrames });
 }
 
 interface RunConfig {
@@ -129,118 +115,61 @@ interface RunConfig {
   prefetch: number;
   signal: AbortSignal | undefined;
   render: { seg?: ReturnType<typeof resolveSegmentationOptions>; pca?: ReturnType<typeof resolvePcaOptions> } | undefined;
-  sourceOptions: FrameSourceOptions;
+  tool: VideoTool;
   maxFrames: number | undefined;
 }
 
-function isFrameSource(value: unknown): value is FrameSource {
-  return isObject(value) && isObject(value.info) && typeof value.close === 'function';
-}
-
-async function* run(model: Model, input: string | FrameSource | AsyncIterable<RawImage>, c: RunConfig): AsyncGenerator<SegmentedFrame> {
-  const stop = new AbortController();
-  const signal = c.signal ? AbortSignal.any([c.signal, stop.signal]) : stop.signal;
-  const source = isFrameSource(input) ? input : await openFrameSource(input, c.sourceOptions);
-  const frames = source[Symbol.asyncIterator]();
-  const queue: Array<Promise<Extracted | undefined>> = [];
-  let exhausted = false;
-  let requested = 0;
-  let fetched: Promise<unknown> = Promise.resolve();
-
-  // Frames are fetched strictly one after another (a chain), then sent to inference; the model
-  // queues inference calls in order, so results come back in frame order.
-  const pull = (): Promise<Extracted | undefined> => {
-    const fetch = fetched.then(async () => {
-      if (exhausted) return undefined;
-      const t0 = now();
-      const next = await frames.next();
-      if (next.done) {
-        exhausted = true;
-        return undefined;
-      }
-      return { frame: next.value, decodeMs: now() - t0 };
-    });
-    fetched = fetch.catch(() => undefined);
-    return fetch.then(async (got) => {
-      if (!got) return undefined;
-      const features = await model.extract(got.frame, { size: c.size, signal });
-      return { ...got, features };
-    });
-  };
-  const fill = (): void => {
-    while (!exhausted && queue.length < c.prefetch + 1 && (c.maxFrames === undefined || requested < c.maxFrames)) {
-      requested++;
-      const p = pull();
-      p.catch(() => undefined);
-      queue.push(p);
-    }
-  };
-
+async function* run(model: Model, input: string | VideoSource | AsyncIterable<RawImage>, c: RunConfig): AsyncGenerator<SegmentedFrame> {
+  if (c.signal?.aborted) throw new DinoError('ERR_DINO_ABORTED', 'segmentVideo was aborted', { cause: c.signal.reason });
+  const source =
+    typeof input === 'string'
+      ? await openSource(input, { drop: false, decoder: c.tool, ...(c.maxFrames === undefined ? {} : { numBuffers: c.maxFrames }) })
+      : input instanceof VideoSource
+        ? input
+        : new IterableSource(input);
+  const owned = source !== input;
   let previousPca: PcaResult | undefined;
   try {
-    if (c.signal?.aborted) throw new DinoError('ERR_DINO_ABORTED', 'segmentVideo was aborted', { cause: c.signal.reason });
-    fill();
-    while (queue.length > 0) {
-      const waitStart = now();
-      const item = await (queue.shift() as Promise<Extracted | undefined>);
-      const waitMs = now() - waitStart;
-      fill();
-      if (!item) continue;
-      const { frame, features } = item;
-      try {
-        const rgb = toRgb(frame);
-        const t1 = now();
-        let clusters: Awaited<ReturnType<ClusterTracker['update']>> | undefined;
-        let pcaResult: PcaResult | undefined;
-        if (c.tracker) clusters = await c.tracker.update(features, signal);
-        else {
-          pcaResult = alignPcaSigns(previousPca, await features.pca({ components: 3, signal }));
-          previousPca = pcaResult;
-        }
-        const t2 = now();
-        const base = { photo: rgb, width: rgb.width, height: rgb.height };
-        let rendered: RgbImage | undefined;
-        if (c.render?.seg && clusters) rendered = await renderSegmentationResolved(base, clusters, c.render.seg);
-        else if (c.render?.pca && pcaResult) rendered = await renderPcaResolved(base, pcaResult, c.render.pca);
-        const t3 = now();
-        const ft = features.timings;
-        yield {
-          index: frame.index,
-          name: frame.name,
-          frame: rgb,
-          grid: { ...features.grid },
-          labels: clusters?.labels,
-          centroids: clusters?.centroids,
-          k: clusters?.k,
-          inertia: clusters?.inertia,
-          reset: clusters?.reset,
-          pca: pcaResult,
-          rendered,
-          timings: {
-            decode: item.decodeMs,
-            preprocess: ft.preprocessMs,
-            inference: ft.inferenceMs,
-            wait: waitMs,
-            cluster: t2 - t1,
-            render: t3 - t2,
-          },
-        };
-      } finally {
-        features.dispose();
+    const frames = frameLoop(model, source, {
+      mode: 'offline',
+      size: c.size,
+      depth: c.prefetch + 1,
+      frameTimeoutMs: 0,
+      ...(c.maxFrames === undefined ? {} : { maxFrames: c.maxFrames }),
+      ...(c.signal ? { signal: c.signal } : {}),
+    });
+    for await (const f of frames) {
+      const { features } = f;
+      const t1 = performance.now();
+      let clusters: Awaited<ReturnType<ClusterTracker['update']>> | undefined;
+      let pcaResult: PcaResult | undefined;
+      if (c.tracker) clusters = await c.tracker.update(features, c.signal);
+      else {
+        pcaResult = alignPcaSigns(previousPca, await features.pca({ components: 3, ...(c.signal ? { signal: c.signal } : {}) }));
+        previousPca = pcaResult;
       }
+      const t2 = performance.now();
+      const base = { photo: f.frame, width: f.width, height: f.height };
+      let rendered: RgbImage | undefined;
+      if (c.render?.seg && clusters) rendered = await renderSegmentationResolved(base, clusters, f.frame ? c.render.seg : { ...c.render.seg, mode: 'mask' });
+      else if (c.render?.pca && pcaResult) rendered = await renderPcaResolved(base, pcaResult, f.frame ? c.render.pca : { ...c.render.pca, mode: 'mask' });
+      const t3 = performance.now();
+      yield {
+        index: f.index,
+        name: f.name,
+        frame: f.frame,
+        grid: { ...features.grid },
+        labels: clusters?.labels,
+        centroids: clusters?.centroids,
+        k: clusters?.k,
+        inertia: clusters?.inertia,
+        reset: clusters?.reset,
+        pca: pcaResult,
+        rendered,
+        timings: { ...f.timings, analysis: t2 - t1, render: t3 - t2, latency: t3 - f.capturedAt },
+      };
     }
-    if (c.signal?.aborted) throw new DinoError('ERR_DINO_ABORTED', 'segmentVideo was aborted', { cause: c.signal.reason });
-  } catch (err) {
-    if (c.signal?.aborted && !(err instanceof DinoError && err.code === 'ERR_DINO_ABORTED')) {
-      throw new DinoError('ERR_DINO_ABORTED', 'segmentVideo was aborted', { cause: err });
-    }
-    throw err;
   } finally {
-    stop.abort();
-    exhausted = true;
-    await source.close().catch(() => undefined);
-    const pending = await Promise.allSettled(queue);
-    for (const p of pending) if (p.status === 'fulfilled') p.value?.features.dispose();
-    await frames.return?.(undefined).catch(() => undefined);
+    if (owned) await source.dispose();
   }
 }

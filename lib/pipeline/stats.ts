@@ -3,17 +3,16 @@
  * @module
  */
 
-/** Stages timed per frame. */
-export type Stage = 'decode' | 'preprocess' | 'inference' | 'cluster' | 'render' | 'encode' | 'wait';
+import type { FrameTimings } from './frames';
 
-/** Milliseconds spent in each stage for one frame. */
-export type StageTimings = Record<Exclude<Stage, 'encode'>, number> & { encode?: number };
+/** Stages timed per frame (the keys of {@link FrameTimings} but latency, which is not a stage). */
+export type Stage = Exclude<keyof FrameTimings, 'latency'>;
 
 const LABELS: Record<Stage, string> = {
-  decode: 'decode',
+  capture: 'capture',
   preprocess: 'preprocess',
   inference: 'inference',
-  cluster: 'cluster',
+  analysis: 'analysis',
   render: 'render',
   encode: 'encode',
   wait: 'waiting for inference',
@@ -34,10 +33,11 @@ export class PipelineStats {
   #end: number | undefined;
   frames = 0;
 
-  /** Adds one frame's timings. */
-  add(timings: Partial<Record<Stage, number>>): void {
+  /** Adds one frame's timings (a {@link FrameTimings} or any part of it; latency is not summed). */
+  add(timings: Partial<FrameTimings>): void {
     this.frames++;
-    for (const [stage, ms] of Object.entries(timings) as Array<[Stage, number | undefined]>) {
+    for (const stage of Object.keys(LABELS) as Stage[]) {
+      const ms = timings[stage];
       if (ms !== undefined) this.#totals.set(stage, (this.#totals.get(stage) ?? 0) + ms);
     }
   }
@@ -71,7 +71,7 @@ export class PipelineStats {
 
   /**
    * Two lines: frames and FPS, then the mean time per frame of each stage. The stages run
-   * overlapped (decoding and rendering happen while inference runs), so they do not add up to
+   * overlapped (capture and rendering happen while inference runs), so they do not add up to
    * the time per frame; 'waiting for inference' is how long the pipeline stood idle.
    */
   summary(): string {

@@ -1,13 +1,14 @@
 /**
  * segmentVideo end to end on videos made by the test: frame count in = frame count out, results
  * in order, renders at frame size, colours stable on a static scene (<= 1 % of patches change
- * between consecutive frames), scene cuts re-clustered, clean-up on break and abort.
+ * between consecutive frames), scene cuts re-clustered, clean-up on break and abort, and the
+ * same frames through every decoder (capture module, ffmpeg, gst-launch-1.0).
  */
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { loadModel, segmentVideo, type Model, type SegmentedFrame } from '../../lib';
+import { capabilities, loadModel, openSource, segmentVideo, type Model, type SegmentedFrame } from '../../lib';
 import { changedShare } from '../../lib/pipeline/stability';
 import { paletteColors } from '../../lib/render/palettes';
 import { countFrames, cutVideo, hasFfmpeg, noteNoFfmpeg, pixel, processesWith, staticVideo, tempDir, testVideo, tinyModel } from '../video/fixtures';
@@ -67,7 +68,7 @@ describe.skipIf(!hasFfmpeg)('segmentVideo', () => {
     const x = 3 * 20 + 5;
     const y = 5 * 15 + 4; // patch (5, 3) of the 8x8 grid over 160x120
     const l = f.labels![5 * 8 + 3]!;
-    const p = pixel(f.frame, x, y);
+    const p = pixel(f.frame!, x, y);
     pixel(f.rendered!, x, y).forEach((v, i) => expect(Math.abs(v - (0.6 * p[i]! + 0.4 * jet[3 * l + i]!))).toBeLessThanOrEqual(1));
     expect(frames[0]!.reset).toBe('first');
     expect(frames.slice(1).every((r) => r.reset === undefined)).toBe(true);
@@ -119,7 +120,7 @@ describe.skipIf(!hasFfmpeg)('segmentVideo', () => {
 
   it('stops the decoder and the pending inferences when the loop breaks', async () => {
     let n = 0;
-    for await (const r of segmentVideo(model, moving, { k: 3 })) {
+    for await (const r of segmentVideo(model, moving, { k: 3, tool: 'ffmpeg' })) {
       expect(r.index).toBe(n);
       if (++n === 4) break;
     }
@@ -133,7 +134,7 @@ describe.skipIf(!hasFfmpeg)('segmentVideo', () => {
     const seen: number[] = [];
     await expect(
       (async () => {
-        for await (const r of segmentVideo(model, moving, { k: 3, signal: ac.signal, render: false })) {
+        for await (const r of segmentVideo(model, moving, { k: 3, signal: ac.signal, render: false, tool: 'ffmpeg' })) {
           seen.push(r.index);
           if (r.index === 2) ac.abort();
         }
@@ -152,6 +153,22 @@ describe.skipIf(!hasFfmpeg)('segmentVideo', () => {
     const bad = join(tmp.dir, 'bad.mp4');
     await import('node:fs/promises').then((fs) => fs.writeFile(bad, 'garbage'));
     await expect(all(segmentVideo(model, bad, { k: 3 }))).rejects.toMatchObject({ code: 'ERR_DINO_SOURCE' });
+  });
+
+  it('gives the same labels whatever decodes the video, and takes an opened source', async () => {
+    const decoders = [...(capabilities().gstreamer.available ? ['capture' as const] : []), 'ffmpeg' as const, 'gstreamer' as const];
+    const labelsBy = new Map<string, number[][]>();
+    for (const decoder of decoders) {
+      const source = await openSource(moving, { decoder, drop: false });
+      expect(source.decoder).toBe(decoder);
+      const frames = await all(segmentVideo(model, source, { k: 3, size: 64, maxFrames: 6, render: false }));
+      await source.dispose();
+      labelsBy.set(decoder, frames.map((f) => [...f.labels!]));
+    }
+    const [first, ...rest] = [...labelsBy.values()];
+    expect(first).toHaveLength(6);
+    // H.264 decoders agree to the pixel or nearly: the clusters of the same frames match
+    for (const other of rest) expect(other.flat().filter((l, i) => l !== first!.flat()[i]).length).toBeLessThanOrEqual(first!.flat().length * 0.05);
   });
 
   it('takes any async iterable of frames', async () => {

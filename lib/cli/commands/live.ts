@@ -100,7 +100,7 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
       last = t;
       const s = f.timings;
       process.stderr.write(
-        `frame ${f.index}  ${f.fps.toFixed(1)} fps  capture ${s.capture.toFixed(1)}  preprocess ${s.preprocess.toFixed(1)}  inference ${s.inference.toFixed(1)}  analysis ${s.analysis.toFixed(1)}  render ${s.render.toFixed(1)}  encode ${s.encode.toFixed(1)}  latency ${s.latency.toFixed(1)} ms\n`,
+        `frame ${f.index}  ${f.fps.toFixed(1)} fps  capture ${s.capture.toFixed(1)}  preprocess ${s.preprocess.toFixed(1)}  inference ${s.inference.toFixed(1)}  analysis ${s.analysis.toFixed(1)}  render ${s.render.toFixed(1)}  encode ${(s.encode ?? 0).toFixed(1)}  latency ${s.latency.toFixed(1)} ms\n`,
       );
     },
   });

@@ -9,7 +9,6 @@ import { DinoError } from '../../errors';
 import { writeNpy } from '../../io/npy';
 import { loadModel, type Model } from '../../model/model';
 import { segmentVideo, type SegmentVideoOptions } from '../../pipeline/segment-video';
-import { openFrameSource, type FrameSource } from '../../pipeline/source';
 import { PipelineStats } from '../../pipeline/stats';
 import { PALETTE_NAMES, type PaletteName } from '../../render/palettes';
 import { renderPca, type PcaRenderOptions } from '../../render/pca';
@@ -21,6 +20,7 @@ import { openVideoWriter } from '../../video/encoder';
 import { ProgressBar } from '../../video/progress';
 import type { FrameSink } from '../../video/sink';
 import type { VideoTool } from '../../video/programs';
+import { openSource, type VideoSource } from '../../video/sources/source';
 import { flag, int, parse, required, str, type Options, type Parsed } from '../args';
 import { checkPatchSize } from '../checks';
 import { loadOptions, MODEL_FLAGS, MODEL_OPTIONS_HELP } from '../model-options';
@@ -144,18 +144,19 @@ function decoderOf(p: Parsed): VideoTool {
 }
 
 /** Checks the sequence options and opens the input, before the (slower) model load. */
-async function openSequence(p: Parsed, input: string): Promise<{ source: FrameSource; kind: 'video' | 'dir' }> {
+async function openSequence(p: Parsed, input: string): Promise<{ source: VideoSource; kind: 'video' | 'dir' }> {
   const output = required(p, 'output', usage);
   const kind = await outputKind(output);
   if (kind === 'png') throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `A video or image directory needs --output DIR/ (PNG frames) or a video file such as out.mp4, got '${output}'`);
   if (!flag(p, 'pca') && int(p, 'clusters') === undefined) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `--clusters is required (or --pca)\n\n${usage}`);
-  return { source: await openFrameSource(input, { tool: decoderOf(p) }), kind };
+  // Every frame, in order (drop: false), whatever the source: a file, a folder, a camera URI.
+  return { source: await openSource(input, { drop: false, decoder: decoderOf(p) }), kind };
 }
 
-async function segmentSequence(model: Model, p: Parsed, opened: { source: FrameSource; kind: 'video' | 'dir' }, size: Size | undefined, out: (s: string) => void): Promise<void> {
+async function segmentSequence(model: Model, p: Parsed, opened: { source: VideoSource; kind: 'video' | 'dir' }, size: Size | undefined, out: (s: string) => void): Promise<void> {
   const output = required(p, 'output', usage);
   const { source, kind } = opened;
-  const input = source.info.path ?? '';
+  const input = source.uri;
   const pca = flag(p, 'pca');
   const k = int(p, 'clusters');
   const decoder = decoderOf(p);
@@ -210,7 +211,7 @@ async function segmentSequence(model: Model, p: Parsed, opened: { source: FrameS
   }
   out(
     [
-      `input ${info.kind} ${input}${info.width ? ` ${info.width}x${info.height}` : ''}${info.fps ? ` at ${info.fps.toFixed(2)} fps` : ''} (decoder ${info.decoder ?? '?'}), grid ${grid.rows}x${grid.cols}, backend ${model.backend}`,
+      `input ${source.decoder === 'images' ? 'images' : 'video'} ${input}${info.width ? ` ${info.width}x${info.height}` : ''}${info.fps ? ` at ${info.fps.toFixed(2)} fps` : ''} (decoder ${source.decoder}), grid ${grid.rows}x${grid.cols}, backend ${model.backend}`,
       stats.summary(),
       `wrote ${stats.frames} frames to ${output} (${sink?.encoder ?? '?'})${labelsPath !== undefined && labels.length > 0 ? `\nwrote ${labelsPath}` : ''}`,
     ].join('\n'),
@@ -234,7 +235,7 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
     if (opened) await segmentSequence(model, p, opened, size, out);
     else await segmentImage(model, p, image as string, size, out);
   } finally {
-    await opened?.source.close();
+    await opened?.source.dispose();
     await model?.dispose();
   }
 }

@@ -9,7 +9,7 @@ import { DinoError, toDinoError } from '../../errors';
 import { Frame } from './frame';
 import { SOURCE_DEFAULTS, type SourceOptions } from './options';
 import type { ParsedUri } from './uri';
-import { VideoSource, waitForFrame, Wakeup, type CaptureResult, type SourceStats } from './video-source';
+import { VideoSource, waitForFrame, Wakeup, type CaptureResult, type SourceInfo, type SourceStats } from './video-source';
 
 /** Cameras and streams are live: they drop stale frames to stay current. */
 export function isLive(parsed: ParsedUri, options: SourceOptions): boolean {
@@ -24,8 +24,8 @@ export class CaptureSource extends VideoSource {
   readonly #wakeup = new Wakeup();
   #disposed = false;
 
-  constructor(parsed: ParsedUri, pipeline: string, options: SourceOptions, nvmm: boolean) {
-    super(parsed);
+  constructor(parsed: ParsedUri, pipeline: string, options: SourceOptions, nvmm: boolean, info?: SourceInfo) {
+    super(parsed, info);
     // Files and test patterns deliver every frame unless asked to play in real time.
     try {
       this.#native = native().captureOpen(

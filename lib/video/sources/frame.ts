@@ -24,12 +24,14 @@ export class Frame {
   readonly timestampMs: number;
   /** Index of the frame in the stream (gaps are frames dropped to stay current). */
   readonly sequence: number;
+  /** File name of the image, for image and folder sources. */
+  readonly name: string | undefined;
   readonly #native: NativeFrame | undefined;
   #data: Uint8Array | null;
   #released = false;
 
   /** @internal */
-  constructor(init: { native?: NativeFrame; width: number; height: number; format: FrameFormat; pitch: number; data: Uint8Array | null; sequence: number; timestampMs: number; memory?: FrameMemory; planes?: readonly NativeFramePlane[] }) {
+  constructor(init: { native?: NativeFrame; width: number; height: number; format: FrameFormat; pitch: number; data: Uint8Array | null; sequence: number; timestampMs: number; memory?: FrameMemory; planes?: readonly NativeFramePlane[]; name?: string }) {
     this.#native = init.native;
     this.width = init.width;
     this.height = init.height;
@@ -39,6 +41,7 @@ export class Frame {
     this.planes = init.planes ?? [{ offset: 0, pitch: init.pitch, rows: init.height }];
     this.#data = init.data;
     this.sequence = init.sequence;
+    this.name = init.name;
     this.timestampMs = init.timestampMs;
   }
 

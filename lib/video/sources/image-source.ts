@@ -5,7 +5,7 @@
  * @module
  */
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 import { DinoError } from '../../errors';
 import { decodeImage } from '../../image/input';
@@ -30,7 +30,7 @@ export class ImageSource extends VideoSource {
   #disposed = false;
 
   constructor(parsed: ParsedUri, files: string[]) {
-    super(parsed);
+    super(parsed, { width: undefined, height: undefined, fps: undefined, frames: files.length });
     this.#files = files;
   }
 
@@ -45,7 +45,7 @@ export class ImageSource extends VideoSource {
     const format = img.format === 'rgba' ? 'RGBA' : img.format === 'gray' ? 'GRAY8' : 'RGB';
     return {
       status: 'ok',
-      frame: new Frame({ width: img.width, height: img.height, format, pitch: img.rowBytes, data: img.data, sequence: index, timestampMs: Number.NaN }),
+      frame: new Frame({ width: img.width, height: img.height, format, pitch: img.rowBytes, data: img.data, sequence: index, timestampMs: Number.NaN, name: basename(file) }),
     };
   }
 

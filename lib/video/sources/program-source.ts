@@ -31,7 +31,8 @@ export class ProgramSource extends VideoSource {
   #delivered = 0;
 
   constructor(parsed: ParsedUri, reader: VideoReader, drop: boolean) {
-    super(parsed);
+    const { width, height, fps, frames } = reader.info;
+    super(parsed, { width, height, fps, frames });
     this.decoder = reader.info.decoder;
     this.#reader = reader;
     this.#drop = drop;

@@ -9,16 +9,31 @@
 import { native } from '../../binding';
 import { DinoError, toDinoError } from '../../errors';
 import { isObject, oneOf } from '../../validate';
+import { probeVideo } from '../probe';
+import { findProgram } from '../programs';
 import { openStreamDecoder } from '../stream-decoder';
 import { CaptureSource, isLive } from './capture-source';
 import { ImageSource, imageFiles } from './image-source';
-import type { SourceOptions } from './options';
-import { buildPipeline } from './pipeline';
+import { SOURCE_DEFAULTS, type SourceOptions } from './options';
+import { buildPipeline, rate, size } from './pipeline';
 import { ProgramSource } from './program-source';
-import { parseSourceUri } from './uri';
-import type { VideoSource } from './video-source';
+import { parseSourceUri, type ParsedUri } from './uri';
+import { UNKNOWN_INFO, type SourceInfo, type VideoSource } from './video-source';
 
-export { VideoSource, type CaptureResult, type CaptureStatus, type SourceDecoder, type SourceStats } from './video-source';
+export { VideoSource, type CaptureResult, type CaptureStatus, type SourceDecoder, type SourceInfo, type SourceStats } from './video-source';
+
+/** What is known of a source the capture module reads: a file's probe (when ffprobe is there), a test pattern's settings. */
+async function captureInfo(parsed: ParsedUri, options: SourceOptions): Promise<SourceInfo> {
+  if (parsed.protocol === 'file' && findProgram('ffprobe')) {
+    const v = await probeVideo(parsed.location).catch(() => undefined);
+    if (v) return { width: options.width ?? v.width, height: options.height ?? v.height, fps: v.fps, frames: v.frames };
+  }
+  if (parsed.protocol === 'test') {
+    const { width, height } = size(options, SOURCE_DEFAULTS.testWidth, SOURCE_DEFAULTS.testHeight);
+    return { width, height, fps: rate(options), frames: options.numBuffers };
+  }
+  return UNKNOWN_INFO;
+}
 
 /**
  * Opens a video source by URI — `csi://0`, `v4l2:///dev/video0`, `rtsp://…`, `file://` (video, image
@@ -61,7 +76,7 @@ export async function openSource(uri: string, options: SourceOptions = {}): Prom
       if (nvmm && !init.nvmm) {
         throw new DinoError('ERR_DINO_SOURCE', `${parsed.uri}: zeroCopy needs the capture module built with Jetson NVMM support (nvbufsurface)`);
       }
-      return new CaptureSource(parsed, buildPipeline(parsed, options, nvmm), options, nvmm);
+      return new CaptureSource(parsed, buildPipeline(parsed, options, nvmm), options, nvmm, await captureInfo(parsed, options));
     }
   }
   const reader = await openStreamDecoder(parsed, options, decoder === 'auto' || decoder === 'capture' ? 'auto' : decoder);

@@ -15,7 +15,8 @@ import { resolve } from 'node:path';
 
 import { DinoError } from '../../errors';
 
-export type SourceProtocol = 'csi' | 'v4l2' | 'rtsp' | 'file' | 'test';
+/** The URI kinds; 'caller' is a source of frames handed in by the caller (an async iterable), which has no URI. */
+export type SourceProtocol = 'csi' | 'v4l2' | 'rtsp' | 'file' | 'test' | 'caller';
 
 export interface ParsedUri {
   protocol: SourceProtocol;

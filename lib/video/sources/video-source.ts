@@ -25,21 +25,37 @@ export interface SourceStats {
 /**
  * What delivers a source's frames: 'capture' (the native GStreamer capture module, in process),
  * 'ffmpeg' or 'gstreamer' (a decoder program piping frames), 'images' (image files decoded in
- * process).
+ * process), 'caller' (frames handed in by the caller).
  */
-export type SourceDecoder = 'capture' | 'ffmpeg' | 'gstreamer' | 'images';
+export type SourceDecoder = 'capture' | 'ffmpeg' | 'gstreamer' | 'images' | 'caller';
+
+/** What is known about a source before reading it (undefined: not known). */
+export interface SourceInfo {
+  width: number | undefined;
+  height: number | undefined;
+  /** Frames per second of a video or the rate asked of a camera or test pattern. */
+  fps: number | undefined;
+  /** Number of frames: exact for images, from the container for videos, undefined for streams. */
+  frames: number | undefined;
+}
+
+/** Nothing known. */
+export const UNKNOWN_INFO: SourceInfo = { width: undefined, height: undefined, fps: undefined, frames: undefined };
 
 /** A source of video frames. */
 export abstract class VideoSource implements AsyncIterable<Frame> {
   /** Normalised URI, e.g. csi://0, file:///data/clip.mp4. */
   readonly uri: string;
   readonly protocol: SourceProtocol;
+  /** What is known before reading: size, rate, length. */
+  readonly info: Readonly<SourceInfo>;
   /** What delivers the frames. */
   abstract readonly decoder: SourceDecoder;
 
-  protected constructor(parsed: ParsedUri) {
+  protected constructor(parsed: ParsedUri, info: SourceInfo = UNKNOWN_INFO) {
     this.uri = parsed.uri;
     this.protocol = parsed.protocol;
+    this.info = info;
   }
 
   /** Waits up to timeoutMs (default 1000) for the next frame. */
