@@ -67,8 +67,8 @@ export interface FrameLoopOptions {
   /** Frames in inference at once (at least 1). */
   depth: number;
   maxFrames?: number;
-  /** Live mode: how long to wait for a frame before failing (ms). */
-  frameTimeoutMs: number;
+  /** Live mode: how long to wait for a frame before failing (ms). Default 5000. */
+  frameTimeoutMs?: number;
   signal?: AbortSignal;
 }
 
@@ -91,6 +91,7 @@ function aborted(signal: AbortSignal | undefined, cause?: unknown): DinoError {
 
 /** Frames of `source` with their features, in order (see the module description). */
 export async function* frameLoop(model: Model, source: VideoSource, o: FrameLoopOptions): AsyncGenerator<LoopFrame> {
+  const frameTimeoutMs = o.frameTimeoutMs ?? 5000;
   const extractOptions = { ...(o.size === undefined ? {} : { size: o.size }), ...(o.signal ? { signal: o.signal } : {}) };
 
   // Takes the next frame (undefined at the end) and starts its inference.
@@ -98,7 +99,7 @@ export async function* frameLoop(model: Model, source: VideoSource, o: FrameLoop
     const t0 = now();
     for (;;) {
       if (o.signal?.aborted) throw aborted(o.signal);
-      const r = await source.capture({ timeoutMs: o.mode === 'live' ? o.frameTimeoutMs : 1000 });
+      const r = await source.capture({ timeoutMs: o.mode === 'live' ? frameTimeoutMs : 1000 });
       if (r.status === 'eos') return undefined;
       if (r.status === 'ok' && r.frame) {
         const lease = r.frame;
@@ -128,7 +129,7 @@ export async function* frameLoop(model: Model, source: VideoSource, o: FrameLoop
         features.catch(() => undefined);
         return { sequence, name, frame, width, height, captureMs, capturedAt: t0, features };
       }
-      if (o.mode === 'live') throw new DinoError('ERR_DINO_SOURCE_TIMEOUT', `No frame from ${source.uri} within ${o.frameTimeoutMs} ms`);
+      if (o.mode === 'live') throw new DinoError('ERR_DINO_SOURCE_TIMEOUT', `No frame from ${source.uri} within ${frameTimeoutMs} ms`);
     }
   };
 

@@ -134,7 +134,6 @@ async function* run(model: Model, input: string | VideoSource | AsyncIterable<Ra
       mode: 'offline',
       size: c.size,
       depth: c.prefetch + 1,
-      frameTimeoutMs: 0,
       ...(c.maxFrames === undefined ? {} : { maxFrames: c.maxFrames }),
       ...(c.signal ? { signal: c.signal } : {}),
     });
