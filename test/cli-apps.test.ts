@@ -118,6 +118,21 @@ describe('dinov3 heatmap / segment', () => {
     expect(labels.shape).toEqual([40, 8, 8]);
   });
 
+  it.skipIf(!hasFfmpeg)('heatmap --input video: one map of the same point per frame, as PNG frames and as a video', async () => {
+    const r = await cli('heatmap', '--model', model, '--input', video, '--point', '40,30', '--overlay', '--size', '128', '--max-frames', '6', '--output', `${out('heat-frames')}/`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/6 frames in [\d.]+ s/);
+    const names = (await readdir(out('heat-frames'))).filter((n) => n.endsWith('.png')).sort();
+    expect(names).toHaveLength(6);
+    const first = await readPng(join(out('heat-frames'), names[0]!));
+    expect([first.width, first.height]).toEqual([160, 120]);
+    const v = await cli('heatmap', '--model', model, '--input', video, '--patch', '2,3', '--size', '128', '--output', out('heat.mp4'));
+    expect(v.code, v.stderr).toBe(0);
+    expect(await countFrames(out('heat.mp4'))).toBe(40);
+    const both = await cli('heatmap', '--model', model, '--input', video, '--patch', '1,1', '--patch', '2,2', '--output', out('x.mp4'));
+    expect(both.stderr).toMatch(/one target/);
+  });
+
   it.skipIf(!hasFfmpeg)('segment --input video -> frames dir, then that dir -> another dir (names kept)', async () => {
     const r = await cli('segment', '--model', model, '--input', video, '--clusters', '3', '--size', '128', '--side-by-side', '--max-frames', '5', '--output', `${out('frames')}/`);
     expect(r.code).toBe(0);

@@ -6,10 +6,11 @@
  * (`prefetch` frames ahead), so memory stays flat on long videos.
  * @module
  */
-import type { Grid, PcaResult } from '../analysis/types';
+import type { Grid, Heatmap, PatchIndex, PcaResult, PixelPoint } from '../analysis/types';
 import { DinoError } from '../errors';
 import type { RawImage } from '../image/input';
 import type { Model } from '../model/model';
+import { renderHeatmap, type HeatmapRenderOptions } from '../render/heatmap';
 import { resolvePcaOptions, renderPcaResolved, type PcaRenderOptions } from '../render/pca';
 import { resolveSegmentationOptions, renderSegmentationResolved, type SegmentationRenderOptions } from '../render/segmentation';
 import type { RgbImage } from '../render/types';
@@ -28,8 +29,16 @@ export interface SegmentVideoOptions extends Partial<ClusterTrackerOptions> {
   size?: SizeLike;
   /** PCA-RGB pictures instead of clusters (then `k` is not needed). Default false. */
   pca?: boolean;
-  /** How to render each frame; false: no rendering (labels only). Default: overlay with the jet palette. */
-  render?: SegmentationRenderOptions | PcaRenderOptions | false;
+  /**
+   * Similarity heatmaps instead of clusters: every frame's map of this patch, or of the patch at
+   * this pixel of the frame (then `k` is not needed).
+   */
+  heatmap?: PatchIndex | PixelPoint;
+  /**
+   * How to render each frame; false: no rendering (results only). Default: clusters over the
+   * photo with the jet palette; heatmaps over the photo (alpha 0.5) with viridis; PCA colours.
+   */
+  render?: SegmentationRenderOptions | PcaRenderOptions | HeatmapRenderOptions | false;
   /** Frames decoded and sent to inference ahead of the one being clustered. Default 2, or the model's {@link Model.concurrency} when larger. */
   prefetch?: number;
   /**
@@ -61,6 +70,8 @@ export interface SegmentedFrame {
   reset: ClusterReset | undefined;
   /** The PCA of the frame (PCA mode), component signs aligned with the previous frame. */
   pca: PcaResult | undefined;
+  /** The similarity map of the frame (heatmap mode). */
+  heatmap: Heatmap | undefined;
   /** The rendered picture, unless `render: false`. */
   rendered: RgbImage | undefined;
   /** Milliseconds per stage for this frame ('wait': time the pipeline waited for inference). */
@@ -92,7 +103,9 @@ export interface SegmentedFrame {
 export function segmentVideo(model: Model, input: string | VideoSource | AsyncIterable<RawImage>, options: SegmentVideoOptions): AsyncGenerator<SegmentedFrame> {
   if (!isObject(options as unknown)) invalid('options', '{ k, ... }', options);
   const pca = boolean(options.pca ?? false, 'pca');
-  const tracker = pca ? undefined : new ClusterTracker(resolveTrackerOptions({ ...options, k: options.k as number }));
+  const heatmap = options.heatmap;
+  if (heatmap !== undefined && (!isObject(heatmap as unknown) || pca)) invalid('heatmap', 'a patch { row, col } or a pixel { x, y } (and not pca)', heatmap);
+  const tracker = pca || heatmap ? undefined : new ClusterTracker(resolveTrackerOptions({ ...options, k: options.k as number }));
   const size = parseSize(options.size ?? model.info.defaultSize, 'size');
   const patches = Math.floor(size.height / model.info.patchSize) * Math.floor(size.width / model.info.patchSize);
   if (tracker && tracker.k > patches) {
@@ -102,19 +115,28 @@ export function segmentVideo(model: Model, input: string | VideoSource | AsyncIt
   const maxFrames = optional(options.maxFrames, (v) => integer(v, 'maxFrames', 1));
   const signal = signalArg(options.signal, 'signal');
   const tool = oneOf(options.tool ?? 'auto', 'tool', ['auto', 'ffmpeg', 'gstreamer'] as const);
-  const render = options.render === false ? undefined : pca ? { pca: resolvePcaOptions((options.render ?? {}) as PcaRenderOptions) } : { seg: resolveSegmentationOptions((options.render ?? {}) as SegmentationRenderOptions) };
+  const given = options.render ?? {};
+  const render =
+    options.render === false
+      ? undefined
+      : pca
+        ? { pca: resolvePcaOptions(given as PcaRenderOptions) }
+        : heatmap
+          ? { heat: { overlay: true, alpha: 0.5, ...(given as HeatmapRenderOptions) } }
+          : { seg: resolveSegmentationOptions(given as SegmentationRenderOptions) };
   if (typeof input !== 'string' && !(input instanceof VideoSource) && !(isObject(input) && Symbol.asyncIterator in input)) {
     invalid('input', 'a video file, an image folder, a source URI, a VideoSource or an async iterable of frames', input);
   }
-  return run(model, input, { tracker, size, prefetch, signal, render, tool, maxFrames });
+  return run(model, input, { tracker, heatmap, size, prefetch, signal, render, tool, maxFrames });
 }
 
 interface RunConfig {
   tracker: ClusterTracker | undefined;
+  heatmap: PatchIndex | PixelPoint | undefined;
   size: { height: number; width: number };
   prefetch: number;
   signal: AbortSignal | undefined;
-  render: { seg?: ReturnType<typeof resolveSegmentationOptions>; pca?: ReturnType<typeof resolvePcaOptions> } | undefined;
+  render: { seg?: ReturnType<typeof resolveSegmentationOptions>; pca?: ReturnType<typeof resolvePcaOptions>; heat?: HeatmapRenderOptions } | undefined;
   tool: VideoTool;
   maxFrames: number | undefined;
 }
@@ -142,7 +164,9 @@ async function* run(model: Model, input: string | VideoSource | AsyncIterable<Ra
       const t1 = performance.now();
       let clusters: Awaited<ReturnType<ClusterTracker['update']>> | undefined;
       let pcaResult: PcaResult | undefined;
+      let heat: Heatmap | undefined;
       if (c.tracker) clusters = await c.tracker.update(features, c.signal);
+      else if (c.heatmap) heat = await features.similarity(c.heatmap);
       else {
         pcaResult = alignPcaSigns(previousPca, await features.pca({ components: 3, ...(c.signal ? { signal: c.signal } : {}) }));
         previousPca = pcaResult;
@@ -152,6 +176,7 @@ async function* run(model: Model, input: string | VideoSource | AsyncIterable<Ra
       let rendered: RgbImage | undefined;
       if (c.render?.seg && clusters) rendered = await renderSegmentationResolved(base, clusters, f.frame ? c.render.seg : { ...c.render.seg, mode: 'mask' });
       else if (c.render?.pca && pcaResult) rendered = await renderPcaResolved(base, pcaResult, f.frame ? c.render.pca : { ...c.render.pca, mode: 'mask' });
+      else if (c.render?.heat && heat) rendered = await renderHeatmap(f.frame ?? { width: f.width, height: f.height }, heat, f.frame ? c.render.heat : { ...c.render.heat, overlay: false });
       const t3 = performance.now();
       yield {
         index: f.index,
@@ -164,6 +189,7 @@ async function* run(model: Model, input: string | VideoSource | AsyncIterable<Ra
         inertia: clusters?.inertia,
         reset: clusters?.reset,
         pca: pcaResult,
+        heatmap: heat,
         rendered,
         timings: { ...f.timings, analysis: t2 - t1, render: t3 - t2, latency: t3 - f.capturedAt },
       };

@@ -171,6 +171,21 @@ describe.skipIf(!hasFfmpeg)('segmentVideo', () => {
     for (const other of rest) expect(other.flat().filter((l, i) => l !== first!.flat()[i]).length).toBeLessThanOrEqual(first!.flat().length * 0.05);
   });
 
+  it('heatmap mode: the similarity map of one patch in every frame, over the frame', async () => {
+    const frames = await all(segmentVideo(model, moving, { heatmap: { row: 2, col: 3 }, size: 128, maxFrames: 5 }));
+    expect(frames).toHaveLength(5);
+    for (const f of frames) {
+      expect(f.labels).toBeUndefined();
+      expect(f.heatmap!.target).toEqual({ row: 2, col: 3 });
+      expect(f.heatmap!.values).toHaveLength(64);
+      expect(f.heatmap!.values[2 * 8 + 3]).toBeCloseTo(1, 5); // the patch itself
+      expect([f.rendered!.width, f.rendered!.height]).toEqual([160, 120]);
+    }
+    const byPixel = await all(segmentVideo(model, moving, { heatmap: { x: 3 * 20 + 5, y: 2 * 15 + 4 }, size: 128, maxFrames: 1, render: false }));
+    expect(byPixel[0]!.heatmap!.target).toEqual({ row: 2, col: 3 });
+    expect(() => segmentVideo(model, moving, { heatmap: { row: 1, col: 1 }, pca: true })).toThrow(expect.objectContaining({ code: 'ERR_DINO_INVALID_ARGUMENT' }));
+  });
+
   it('takes any async iterable of frames', async () => {
     async function* frames(): AsyncGenerator<{ data: Uint8Array; width: number; height: number; format: 'rgb' }> {
       for (let i = 0; i < 3; i++) yield { data: new Uint8Array(64 * 48 * 3).fill(40 * i), width: 64, height: 48, format: 'rgb' };

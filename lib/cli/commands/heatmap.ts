@@ -13,12 +13,16 @@ import { parseSize } from '../../util/size';
 import { flag, int, pair, parse, required, str, type Options } from '../args';
 import { checkPatchSize } from '../checks';
 import { loadOptions, MODEL_FLAGS, MODEL_OPTIONS_HELP } from '../model-options';
+import { decoderOf, openSequenceOutput, writeSequence } from './segment';
 
 export const usage = `Usage: dinov3 heatmap --model MODEL.onnx --image IMAGE [--size HxW]
                       [--patch ROW,COL | --point X,Y]...  (repeatable: one map per target)
                       [--colormap viridis|magma|inferno|jet|gray] [--overlay [ALPHA]] [--colorbar]
                       [--grid] [--range LOW,HIGH] [--threshold T] [--no-marker]
                       --output OUT.png [--raw OUT.npy] [model options]
+       dinov3 heatmap --model MODEL.onnx --input VIDEO|DIR|URI [--patch ROW,COL | --point X,Y]
+                      [same picture options] --output (OUT.mp4 | OUT-DIR/) [--fps F] [--max-frames N]
+                      [--decoder auto|ffmpeg|gstreamer] [model options]
 
 Cosine similarity of a target patch to every patch of the image, as a picture at the image's
 resolution (smoothly upsampled; --grid: one block per patch), plain or blended over the photo
@@ -28,6 +32,8 @@ Values are mapped to the colormap from the map's minimum to its maximum (the tar
 1, gets the top colour) unless --range is given.
 Several targets: one inference, pictures OUT-1.png, OUT-2.png, ... in the order given; --raw
 writes a [targets, rows, cols] float32 array (or [rows, cols] for one target).
+--input: every frame of a video, an image folder or any source URI, each frame's map of one target
+(--point in frame pixels), written as a video or numbered PNGs (the pipeline segment uses).
 Aliases: --input_size for --size, --patch_size to assert the model's patch size.
 
 ${MODEL_OPTIONS_HELP}`;
@@ -35,6 +41,10 @@ ${MODEL_OPTIONS_HELP}`;
 const options: Options = {
   model: { type: 'string' },
   image: { type: 'string' },
+  input: { type: 'string' },
+  fps: { type: 'string' },
+  'max-frames': { type: 'string' },
+  decoder: { type: 'string' },
   size: { type: 'string' },
   patch: { type: 'string', multiple: true },
   point: { type: 'string', multiple: true },
@@ -110,7 +120,8 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
   const normalised = normaliseArgs(argv);
   const p = parse(normalised, options);
   const modelPath = required(p, 'model', usage);
-  const image = required(p, 'image', usage);
+  const input = str(p, 'input');
+  if ((str(p, 'image') === undefined) === (input === undefined)) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `Give exactly one of --image or --input\n\n${usage}`);
   const output = required(p, 'output', usage);
   const colormap = (str(p, 'colormap') ?? 'viridis') as ColormapName;
   if (!COLORMAP_NAMES.includes(colormap)) {
@@ -130,6 +141,30 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
   };
   const given = targets(normalised);
   const sizeText = str(p, 'size');
+  if (input !== undefined) {
+    if (given.length > 1) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', '--input takes one target (--patch or --point): one map per frame');
+    const target = given[0];
+    const [a, b] = target ? pair(target.text, target.kind) : [NaN, NaN];
+    const opened = await openSequenceOutput(output, input, decoderOf(p));
+    try {
+      const model = await loadModel(modelPath, loadOptions(p));
+      try {
+        checkPatchSize(int(p, 'patch-size'), model.info.patchSize);
+        const size = parseSize(sizeText ?? model.info.defaultSize, '--size');
+        const centre = { row: Math.floor(size.height / model.info.patchSize / 2), col: Math.floor(size.width / model.info.patchSize / 2) };
+        const heatmap = !target ? centre : target.kind === 'patch' ? { row: a, col: b } : { x: a, y: b };
+        const maxFrames = int(p, 'max-frames');
+        const fps = str(p, 'fps');
+        await writeSequence(model, opened, output, { heatmap, size, render, ...(maxFrames !== undefined ? { maxFrames } : {}) }, { tool: decoderOf(p), ...(fps !== undefined ? { fps: number(fps, 'fps') as number } : {}) }, out);
+      } finally {
+        await model.dispose();
+      }
+    } finally {
+      await opened.source.dispose();
+    }
+    return;
+  }
+  const image = required(p, 'image', usage);
   const model = await loadModel(modelPath, loadOptions(p));
   try {
     checkPatchSize(int(p, 'patch-size'), model.info.patchSize);

@@ -137,7 +137,7 @@ async function segmentImage(model: Model, p: Parsed, image: string, size: Size |
   );
 }
 
-function decoderOf(p: Parsed): VideoTool {
+export function decoderOf(p: Parsed): VideoTool {
   const decoder = (str(p, 'decoder') ?? 'auto') as VideoTool;
   if (!['auto', 'ffmpeg', 'gstreamer'].includes(decoder)) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `--decoder must be auto, ffmpeg or gstreamer, got '${decoder}'`);
   return decoder;
@@ -145,21 +145,21 @@ function decoderOf(p: Parsed): VideoTool {
 
 /** Checks the sequence options and opens the input, before the (slower) model load. */
 async function openSequence(p: Parsed, input: string): Promise<{ source: VideoSource; kind: 'video' | 'dir' }> {
-  const output = required(p, 'output', usage);
+  if (!flag(p, 'pca') && int(p, 'clusters') === undefined) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `--clusters is required (or --pca)\n\n${usage}`);
+  return openSequenceOutput(required(p, 'output', usage), input, decoderOf(p));
+}
+
+/** Checks that `output` suits a sequence (a video file or DIR/) and opens `input`: every frame, in order. */
+export async function openSequenceOutput(output: string, input: string, tool: VideoTool): Promise<{ source: VideoSource; kind: 'video' | 'dir' }> {
   const kind = await outputKind(output);
   if (kind === 'png') throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `A video or image directory needs --output DIR/ (PNG frames) or a video file such as out.mp4, got '${output}'`);
-  if (!flag(p, 'pca') && int(p, 'clusters') === undefined) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `--clusters is required (or --pca)\n\n${usage}`);
-  // Every frame, in order (drop: false), whatever the source: a file, a folder, a camera URI.
-  return { source: await openSource(input, { drop: false, decoder: decoderOf(p) }), kind };
+  // drop: false — every frame, whatever the source: a file, a folder, a camera URI.
+  return { source: await openSource(input, { drop: false, decoder: tool }), kind };
 }
 
 async function segmentSequence(model: Model, p: Parsed, opened: { source: VideoSource; kind: 'video' | 'dir' }, size: Size | undefined, out: (s: string) => void): Promise<void> {
-  const output = required(p, 'output', usage);
-  const { source, kind } = opened;
-  const input = source.uri;
   const pca = flag(p, 'pca');
   const k = int(p, 'clusters');
-  const decoder = decoderOf(p);
   const maxFrames = int(p, 'max-frames');
   const refresh = int(p, 'refresh');
   const sceneCut = num(p, 'scene-cut');
@@ -174,20 +174,41 @@ async function segmentSequence(model: Model, p: Parsed, opened: { source: VideoS
     render: renderOptions(p, pca),
     ...(maxFrames !== undefined ? { maxFrames } : {}),
   };
+  const fps = num(p, 'fps');
+  const labels = str(p, 'labels');
+  await writeSequence(model, opened, required(p, 'output', usage), options, { tool: decoderOf(p), ...(fps !== undefined ? { fps } : {}), ...(labels !== undefined ? { labels } : {}) }, out);
+}
+
+/**
+ * Runs the offline pipeline over an opened sequence and writes every rendered frame to a video
+ * or a folder of PNGs, with a progress bar and the stage timings at the end (`segment`, and
+ * `heatmap --input`). `labels`: also write the per-frame labels (kept only when asked).
+ */
+export async function writeSequence(
+  model: Model,
+  opened: { source: VideoSource; kind: 'video' | 'dir' },
+  output: string,
+  options: SegmentVideoOptions,
+  write: { tool: VideoTool; fps?: number; labels?: string },
+  out: (s: string) => void,
+): Promise<void> {
+  const { source, kind } = opened;
+  const input = source.uri;
+  const maxFrames = options.maxFrames;
   const info = source.info;
   const total = maxFrames !== undefined && info.frames !== undefined ? Math.min(maxFrames, info.frames) : (maxFrames ?? info.frames);
-  const fps = num(p, 'fps') ?? info.fps ?? 25;
-  const bar = new ProgressBar('segment', total);
+  const fps = write.fps ?? info.fps ?? 25;
+  const bar = new ProgressBar(options.heatmap ? 'heatmap' : 'segment', total);
   const stats = new PipelineStats();
   // Per-frame labels are kept only when --labels asks for them: memory stays flat otherwise.
-  const labelsPath = str(p, 'labels');
+  const labelsPath = write.labels;
   const labels: Int32Array[] = [];
   let grid = { rows: 0, cols: 0 };
   let sink: FrameSink | undefined;
   try {
     for await (const r of segmentVideo(model, source, options)) {
       const picture = r.rendered as NonNullable<typeof r.rendered>;
-      if (!sink) sink = kind === 'video' ? await openVideoWriter(output, { width: picture.width, height: picture.height, fps, tool: decoder }) : await openFrameWriter(output);
+      if (!sink) sink = kind === 'video' ? await openVideoWriter(output, { width: picture.width, height: picture.height, fps, tool: write.tool }) : await openFrameWriter(output);
       const t0 = performance.now();
       await sink.write(picture, r.name !== undefined ? `${parsePath(r.name).name}.png` : undefined);
       stats.add({ ...r.timings, encode: performance.now() - t0 });
