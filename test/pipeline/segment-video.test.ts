@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { capabilities, loadModel, openSource, segmentVideo, type Model, type SegmentedFrame } from '../../lib';
-import { changedShare } from '../../lib/pipeline/stability';
+import { changedShare } from '../helpers/stability';
 import { paletteColors } from '../../lib/render/palettes';
 import { countFrames, cutVideo, hasFfmpeg, noteNoFfmpeg, pixel, processesWith, staticVideo, tempDir, testVideo, tinyModel } from '../video/fixtures';
 

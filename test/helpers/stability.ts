@@ -2,7 +2,7 @@
  * Measuring colour stability: the share of patches whose label differs between two frames.
  * @module
  */
-import { DinoError } from '../errors';
+import { DinoError } from '../../lib/errors';
 
 /**
  * Share (0..1) of positions where two label maps differ. On consecutive frames of a static scene
