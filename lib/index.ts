@@ -58,7 +58,7 @@ export { segmentVideo, type SegmentVideoOptions, type SegmentedFrame } from './p
 export { ClusterTracker, type ClusterReset, type ClusterTrackerOptions, type TrackedClusters } from './pipeline/cluster-tracker';
 export { PipelineStats, type Stage } from './pipeline/stats';
 export type { FrameTimings } from './pipeline/frames';
-export { segmentStream, type LiveFrame, type LiveTimings, type SegmentStreamOptions } from './live/stream';
+export { segmentStream, type LiveFrame, type SegmentStreamOptions } from './live/stream';
 export { LiveControls, type LiveMode, type LiveSettings } from './live/controls';
 export { serveLive, type LiveService, type MjpegServer, type MjpegServerOptions, type ServeLiveOptions } from './live/server';
 export { openVideoWriter, type VideoWriterOptions } from './video/encoder';

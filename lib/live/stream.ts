@@ -42,9 +42,6 @@ export interface SegmentStreamOptions extends Partial<LiveSettings> {
   signal?: AbortSignal;
 }
 
-/** Milliseconds per stage of one live frame (the pipelines' one timings type). */
-export type LiveTimings = FrameTimings;
-
 export interface LiveFrame {
   index: number;
   /** Sequence number from the source (gaps: frames dropped to stay live). */
@@ -61,7 +58,8 @@ export interface LiveFrame {
   pca: PcaResult | undefined;
   rendered: RgbImage;
   jpeg: Buffer | undefined;
-  timings: LiveTimings;
+  /** Milliseconds per stage (the timings type of every pipeline). */
+  timings: FrameTimings;
   /** Frames per second over the last second or so. */
   fps: number;
 }
