@@ -3,13 +3,13 @@
  * decoder this machine has: the native capture thread ('capture'), the ffmpeg and gst-launch-1.0
  * programs ('ffmpeg', 'gstreamer'), and images decoded in process ('images').
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { capabilities } from '../lib';
 import { findProgram } from '../lib/video/programs';
@@ -181,6 +181,44 @@ describe('images and folders (decoded in process, whatever the decoder)', () => 
     expect(err.code).toBe('ERR_DINO_INVALID_IMAGE');
     expect(err.message).toMatch(/No images/);
   });
+});
+
+/** The RTSP test server (test/fixtures/rtsp-server.py) needs Debian's python3-gi and GStreamer's RTSP server. */
+const rtspServerWorks = ((): boolean => {
+  const r = spawnSync('/usr/bin/python3', ['-c', "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer"], { stdio: 'ignore' });
+  return r.status === 0 && findProgram('gst-launch-1.0') !== undefined;
+})();
+if (!rtspServerWorks) console.warn('SKIPPED rtsp:// tests: /usr/bin/python3 with gi and gir1.2-gst-rtsp-server-1.0 not found (.ci/run installs them)');
+
+describe.skipIf(!rtspServerWorks)('rtsp:// from a server on 127.0.0.1', () => {
+  let server: ChildProcess;
+  let url = '';
+  beforeAll(async () => {
+    server = spawn('/usr/bin/python3', [join(__dirname, 'fixtures', 'rtsp-server.py')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const port = await new Promise<string>((resolve, reject) => {
+      server.stdout!.setEncoding('utf8').once('data', (s: string) => resolve(s.trim().split('\n')[0]!));
+      server.once('exit', (code) => reject(new Error(`rtsp-server.py exited with ${code}`)));
+    });
+    url = `rtsp://127.0.0.1:${port}/test`;
+  });
+  afterAll(() => {
+    server?.kill('SIGKILL');
+  });
+
+  it.each(decoders.map((d) => [d]))('%s: live frames of the stream at its own size, newest first', async (decoder) => {
+    await using src = await openSource(url, { decoder, latency: 50 });
+    expect(src.decoder).toBe(decoder);
+    expect(src.protocol).toBe('rtsp');
+    const sequences: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await src.capture({ timeoutMs: 15_000 });
+      expect(r.status).toBe('ok');
+      expect([r.frame!.width, r.frame!.height]).toEqual([160, 120]);
+      sequences.push(r.frame!.sequence);
+      r.frame!.release();
+    }
+    expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
+  }, 60_000);
 });
 
 describe('decoder choice', () => {
