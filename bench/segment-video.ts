@@ -36,7 +36,6 @@ const { cpuMs, measured } = require('./cpu-load.cjs') as {
   measured: <T>(fn: () => Promise<T>) => Promise<T & { others: number }>;
 };
 
-const root = resolve(__dirname, '..');
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string): string => {
   const i = args.indexOf(`--${name}`);

@@ -14,7 +14,7 @@ import { DinoError } from '../errors';
 import type { Model } from '../model/model';
 import { ClusterTracker } from '../pipeline/cluster-tracker';
 import { frameLoop, type FrameTimings } from '../pipeline/frames';
-import { alignPcaSigns } from '../pipeline/pca-signs';
+import { FrameAnalysis, type AnalysisMode } from '../pipeline/frame-analysis';
 import type { ColormapName } from '../render/colormaps';
 import { renderHeatmap } from '../render/heatmap';
 import type { PaletteName } from '../render/palettes';
@@ -85,7 +85,7 @@ export async function* segmentStream(model: Model, source: VideoSource, options:
   signalArg(signal, 'signal');
   let tracker: ClusterTracker | undefined;
   let trackerVersion = -1;
-  let previousPca: PcaResult | undefined;
+  const analysis = new FrameAnalysis();
   const times: number[] = [];
   const frames = frameLoop(model, source, {
     mode: 'live',
@@ -99,23 +99,22 @@ export async function* segmentStream(model: Model, source: VideoSource, options:
     const { features } = current;
     const settings = controls.settings;
     const t1 = now();
-    let labels: Int32Array | undefined;
-    let heatmap: Heatmap | undefined;
-    let pca: PcaResult | undefined;
+    let mode: AnalysisMode;
     if (settings.mode === 'segment') {
       if (!tracker || trackerVersion !== controls.version || tracker.k !== settings.k) {
         if (!tracker || tracker.k !== settings.k) tracker = new ClusterTracker({ k: Math.min(settings.k, features.patchCount) });
         trackerVersion = controls.version;
       }
-      labels = (await tracker.update(features, signal)).labels;
+      mode = { kind: 'segment', tracker };
     } else if (settings.mode === 'heatmap') {
       const point = settings.point ?? { x: current.width / 2, y: current.height / 2 };
-      const clamped = { x: Math.min(current.width - 1, point.x), y: Math.min(current.height - 1, point.y) };
-      heatmap = await features.similarity(clamped);
+      mode = { kind: 'heatmap', target: { x: Math.min(current.width - 1, point.x), y: Math.min(current.height - 1, point.y) } };
     } else {
-      pca = alignPcaSigns(previousPca, await features.pca(3));
-      previousPca = pca;
+      mode = { kind: 'pca' };
     }
+    const result = await analysis.run(features, mode, signal);
+    const labels = result.clusters?.labels;
+    const { heatmap, pca } = result;
     const t2 = now();
     // Frames kept in device memory have no photo on the host: their analysis is drawn alone.
     const base = current.frame ?? { width: current.width, height: current.height };

@@ -21,7 +21,7 @@ import { IterableSource } from '../video/sources/iterable-source';
 import { openSource, VideoSource } from '../video/sources/source';
 import { ClusterTracker, resolveTrackerOptions, type ClusterReset, type ClusterTrackerOptions } from './cluster-tracker';
 import { frameLoop, type FrameTimings } from './frames';
-import { alignPcaSigns } from './pca-signs';
+import { FrameAnalysis, type AnalysisMode } from './frame-analysis';
 
 /** Options of {@link segmentVideo}. */
 export interface SegmentVideoOptions extends Partial<ClusterTrackerOptions> {
@@ -150,7 +150,8 @@ async function* run(model: Model, input: string | VideoSource | AsyncIterable<Ra
         ? input
         : new IterableSource(input);
   const owned = source !== input;
-  let previousPca: PcaResult | undefined;
+  const analysis = new FrameAnalysis();
+  const mode: AnalysisMode = c.tracker ? { kind: 'segment', tracker: c.tracker } : c.heatmap ? { kind: 'heatmap', target: c.heatmap } : { kind: 'pca' };
   try {
     const frames = frameLoop(model, source, {
       mode: 'offline',
@@ -162,15 +163,7 @@ async function* run(model: Model, input: string | VideoSource | AsyncIterable<Ra
     for await (const f of frames) {
       const { features } = f;
       const t1 = performance.now();
-      let clusters: Awaited<ReturnType<ClusterTracker['update']>> | undefined;
-      let pcaResult: PcaResult | undefined;
-      let heat: Heatmap | undefined;
-      if (c.tracker) clusters = await c.tracker.update(features, c.signal);
-      else if (c.heatmap) heat = await features.similarity(c.heatmap);
-      else {
-        pcaResult = alignPcaSigns(previousPca, await features.pca({ components: 3, ...(c.signal ? { signal: c.signal } : {}) }));
-        previousPca = pcaResult;
-      }
+      const { clusters, heatmap: heat, pca: pcaResult } = await analysis.run(features, mode, c.signal);
       const t2 = performance.now();
       const base = { photo: f.frame, width: f.width, height: f.height };
       let rendered: RgbImage | undefined;
