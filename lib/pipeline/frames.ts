@@ -8,8 +8,8 @@
  * - 'live' mode: the source keeps only its newest frames (drop), and a source that sends nothing
  *   for `frameTimeoutMs` is an error.
  *
- * Frames in system memory are copied into packed RGB (the render base; inference reads that
- * copy) and their lease released at once; frames in device memory (NVMM) go through
+ * Frames in system memory become packed RGB (the render base, which inference reads too; a
+ * capture-pipeline buffer is copied out first) and their lease is released at once; frames in device memory (NVMM) go through
  * {@link Model.extractDevice} where they lie and are released when inference is done. Captures
  * run one after another; up to `depth` inferences overlap; results come out in capture order.
  * Each yielded frame's features are disposed when the consumer asks for the next one; leaving
@@ -120,7 +120,8 @@ export async function* frameLoop(model: Model, source: VideoSource, o: FrameLoop
         try {
           const raw = lease.toRawImage();
           frame = await toRgb({ ...raw, rowBytes: raw.rowBytes ?? raw.width * 4 });
-          if (frame.data.buffer === raw.data.buffer) frame = { ...frame, data: frame.data.slice() };
+          // Only a capture-pipeline buffer goes back to the pipeline on release: copy out of it.
+          if (lease.borrowed && frame.data.buffer === raw.data.buffer) frame = { ...frame, data: frame.data.slice() };
         } finally {
           lease.release();
         }

@@ -78,6 +78,15 @@ export class Frame {
   }
 
   /**
+   * True when the pixels are a buffer of the capture pipeline, lent until release() (zero copy);
+   * false when they belong to this frame (decoded images, decoder-program frames) and stay
+   * valid after release.
+   */
+  get borrowed(): boolean {
+    return this.#native !== undefined;
+  }
+
+  /**
    * The frame as raw pixels for {@link Model.extract} (system-memory RGB(A)/BGR(A)/gray frames).
    * No copy: valid until release().
    */
