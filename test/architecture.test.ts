@@ -156,5 +156,16 @@ describe('public API', () => {
     const declarations = readdirSync(join(projectRoot, 'dist'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.d.ts'));
     expect(declarations.length).toBeGreaterThan(50);
     expect(declarations.filter((f) => readFileSync(join(projectRoot, 'dist', f), 'utf8').includes('@internal'))).toEqual([]);
-  });
+    // stripInternal must not leave a declaration naming something it stripped.
+    const program = ts.createProgram(declarations.map((f) => join(projectRoot, 'dist', f)), {
+      noEmit: true,
+      strict: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.CommonJS,
+      moduleResolution: ts.ModuleResolutionKind.Node10,
+      types: ['node'],
+    });
+    const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, ' '));
+    expect(problems).toEqual([]);
+  }, 60_000);
 });

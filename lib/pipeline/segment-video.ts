@@ -127,12 +127,12 @@ export function segmentVideo(model: Model, input: string | VideoSource | AsyncIt
   if (typeof input !== 'string' && !(input instanceof VideoSource) && !(isObject(input) && Symbol.asyncIterator in input)) {
     invalid('input', 'a video file, an image folder, a source URI, a VideoSource or an async iterable of frames', input);
   }
-  return run(model, input, { tracker, heatmap, size, prefetch, signal, render, tool, maxFrames });
+  const mode: AnalysisMode = tracker ? { kind: 'segment', tracker } : heatmap ? { kind: 'heatmap', target: heatmap } : { kind: 'pca' };
+  return run(model, input, { mode, size, prefetch, signal, render, tool, maxFrames });
 }
 
 interface RunConfig {
-  tracker: ClusterTracker | undefined;
-  heatmap: PatchIndex | PixelPoint | undefined;
+  mode: AnalysisMode;
   size: { height: number; width: number };
   prefetch: number;
   signal: AbortSignal | undefined;
@@ -151,7 +151,6 @@ async function* run(model: Model, input: string | VideoSource | AsyncIterable<Ra
         : new IterableSource(input);
   const owned = source !== input;
   const analysis = new FrameAnalysis();
-  const mode: AnalysisMode = c.tracker ? { kind: 'segment', tracker: c.tracker } : c.heatmap ? { kind: 'heatmap', target: c.heatmap } : { kind: 'pca' };
   try {
     const frames = frameLoop(model, source, {
       mode: 'offline',
@@ -163,7 +162,7 @@ async function* run(model: Model, input: string | VideoSource | AsyncIterable<Ra
     for await (const f of frames) {
       const { features } = f;
       const t1 = performance.now();
-      const { clusters, heatmap: heat, pca: pcaResult } = await analysis.run(features, mode, c.signal);
+      const { clusters, heatmap: heat, pca: pcaResult } = await analysis.run(features, c.mode, c.signal);
       const t2 = performance.now();
       const base = { photo: f.frame, width: f.width, height: f.height };
       let rendered: RgbImage | undefined;

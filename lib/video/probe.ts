@@ -61,13 +61,29 @@ export async function checkFile(path: string, what: string): Promise<void> {
 export async function probeVideo(path: string): Promise<VideoInfo> {
   string(path, 'path');
   await checkFile(path, 'Video file');
-  const ffprobe = findProgram('ffprobe');
-  if (!ffprobe) {
+  return ffprobe(path, [], 'a video');
+}
+
+/**
+ * Reads size, frame rate and codec of a network stream (RTSP over TCP) with ffprobe, giving up
+ * after `timeoutMs`.
+ * @throws DinoError ERR_DINO_DECODER_MISSING without ffprobe, ERR_DINO_SOURCE for a stream that
+ *   does not answer or has no video.
+ * @internal
+ */
+export function probeStream(url: string, timeoutMs = 15_000): Promise<VideoInfo> {
+  return ffprobe(url, ['-rtsp_transport', 'tcp'], 'a video stream', timeoutMs);
+}
+
+/** Runs ffprobe on a file or URL (`extra`: input options) and reads the first video stream. */
+async function ffprobe(target: string, extra: readonly string[], what: string, timeoutMs?: number): Promise<VideoInfo> {
+  const program = findProgram('ffprobe');
+  if (!program) {
     throw new DinoError('ERR_DINO_DECODER_MISSING', 'ffprobe is not on PATH (it comes with ffmpeg: `sudo apt-get install ffmpeg`)');
   }
   const child = spawnChild(
-    ffprobe,
-    ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,avg_frame_rate,r_frame_rate,nb_frames,codec_name,duration:format=duration', '-of', 'json', path],
+    program,
+    ['-v', 'error', ...extra, '-select_streams', 'v:0', '-show_entries', 'stream=width,height,avg_frame_rate,r_frame_rate,nb_frames,codec_name,duration:format=duration', '-of', 'json', target],
     ['ignore', 'pipe', 'pipe'],
   );
   let out = '';
@@ -75,7 +91,9 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   child.proc.stdout?.on('data', (s: string) => {
     out += s;
   });
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => child.kill(), timeoutMs);
   const code = await child.exited;
+  clearTimeout(timer);
   let parsed: { streams?: Array<Record<string, unknown>>; format?: Record<string, unknown> } = {};
   try {
     parsed = JSON.parse(out || '{}') as typeof parsed;
@@ -87,14 +105,14 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   const height = Number(s?.height);
   if (code !== 0 || !s || !(width > 0) || !(height > 0)) {
     const why = child.stderr() || (s ? 'no frame size' : 'no video stream');
-    throw new DinoError('ERR_DINO_SOURCE', `Cannot read ${path} as a video: ${why}`, { details: { path, exitCode: code } });
+    throw new DinoError('ERR_DINO_SOURCE', `Cannot read ${target} as ${what}: ${why}`, { details: { path: target, exitCode: code } });
   }
   const fps = rate(s.avg_frame_rate) ?? rate(s.r_frame_rate);
   const duration = positive(s.duration) ?? positive(parsed.format?.duration);
   const counted = positive(s.nb_frames);
   const frames = counted ?? (fps && duration ? Math.round(fps * duration) : undefined);
   return {
-    path,
+    path: target,
     width,
     height,
     fps,

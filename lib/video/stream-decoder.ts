@@ -10,6 +10,7 @@ import { DinoError } from '../errors';
 import { integer } from '../validate';
 import { spawnChild } from './child';
 import { decoderReader, openGstreamer, openVideo, VIDEO_NICE, type OpenedVideoInfo, type VideoReader } from './decoder';
+import { probeStream } from './probe';
 import { findProgram, type VideoTool } from './programs';
 import { SOURCE_DEFAULTS, type SourceOptions } from './sources/options';
 import { pipelineTokens, rate, size } from './sources/pipeline';
@@ -30,22 +31,6 @@ function candidates(protocol: ParsedUri['protocol'], tool: VideoTool): Array<'ff
   // cameras and RTSP with less set-up.
   const order: Array<'ffmpeg' | 'gstreamer'> = protocol === 'csi' ? ['gstreamer'] : protocol === 'test' ? ['gstreamer', 'ffmpeg'] : ['ffmpeg', 'gstreamer'];
   return tool === 'auto' ? order : order.filter((t) => t === tool);
-}
-
-/** Frame size of an RTSP stream, read with ffprobe. */
-async function probeStream(url: string): Promise<{ width: number; height: number; fps: number | undefined }> {
-  const ffprobe = findProgram('ffprobe');
-  if (!ffprobe) throw new DinoError('ERR_DINO_DECODER_MISSING', `ffprobe is not on PATH; give width and height to read ${url} with ffmpeg`);
-  const child = spawnChild(ffprobe, ['-v', 'error', '-rtsp_transport', 'tcp', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,avg_frame_rate', '-of', 'csv=p=0', url], ['ignore', 'pipe', 'pipe']);
-  let out = '';
-  child.proc.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
-  const timer = setTimeout(() => child.kill(), 15_000);
-  const code = await child.exited;
-  clearTimeout(timer);
-  const [w, h, r] = out.trim().split(',');
-  const [num, den] = (r ?? '').split('/').map(Number);
-  if (code !== 0 || !Number(w) || !Number(h)) throw new DinoError('ERR_DINO_SOURCE', `Cannot read ${url}: ${child.stderr() || 'no video stream'}`);
-  return { width: Number(w), height: Number(h), fps: num && den ? num / den : undefined };
 }
 
 /** ffmpeg's input arguments and the frame size it will deliver (after scaling). */

@@ -101,6 +101,12 @@ function targets(argv: readonly string[]): Array<{ kind: 'patch' | 'point'; text
   return list;
 }
 
+/** A command-line target as a similarity target: a patch (row, col) or a pixel (x, y). */
+function targetOf(t: { kind: 'patch' | 'point'; text: string }): PatchIndex | PixelPoint {
+  const [a, b] = pair(t.text, t.kind);
+  return t.kind === 'patch' ? { row: a, col: b } : { x: a, y: b };
+}
+
 function number(text: string | undefined, name: string): number | undefined {
   if (text === undefined) return undefined;
   const v = Number(text);
@@ -143,19 +149,18 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
   const sizeText = str(p, 'size');
   if (input !== undefined) {
     if (given.length > 1) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', '--input takes one target (--patch or --point): one map per frame');
-    const target = given[0];
-    const [a, b] = target ? pair(target.text, target.kind) : [NaN, NaN];
-    const opened = await openSequenceOutput(output, input, decoderOf(p));
+    const target = given[0] === undefined ? undefined : targetOf(given[0]);
+    const tool = decoderOf(p);
+    const opened = await openSequenceOutput(output, input, tool);
     try {
       const model = await loadModel(modelPath, loadOptions(p));
       try {
         checkPatchSize(int(p, 'patch-size'), model.info.patchSize);
         const size = parseSize(sizeText ?? model.info.defaultSize, '--size');
         const centre = { row: Math.floor(size.height / model.info.patchSize / 2), col: Math.floor(size.width / model.info.patchSize / 2) };
-        const heatmap = !target ? centre : target.kind === 'patch' ? { row: a, col: b } : { x: a, y: b };
         const maxFrames = int(p, 'max-frames');
-        const fps = str(p, 'fps');
-        await writeSequence(model, opened, output, { heatmap, size, render, ...(maxFrames !== undefined ? { maxFrames } : {}) }, { tool: decoderOf(p), ...(fps !== undefined ? { fps: number(fps, 'fps') as number } : {}) }, out);
+        const fps = number(str(p, 'fps'), 'fps');
+        await writeSequence(model, opened, output, { heatmap: target ?? centre, size, render, ...(maxFrames !== undefined ? { maxFrames } : {}) }, { tool, ...(fps !== undefined ? { fps } : {}) }, out);
       } finally {
         await model.dispose();
       }
@@ -173,10 +178,7 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
     const list: SimilarityTarget[] =
       given.length === 0
         ? [{ row: Math.floor(rows / 2), col: Math.floor(cols / 2) } satisfies PatchIndex]
-        : given.map((t) => {
-            const [a, b] = pair(t.text, t.kind);
-            return t.kind === 'patch' ? ({ row: a, col: b } satisfies PatchIndex) : ({ x: a, y: b } satisfies PixelPoint);
-          });
+        : given.map(targetOf);
     const start = performance.now();
     const maps = await features.similarity(list);
     const pictures = await renderHeatmap(image, maps, render);

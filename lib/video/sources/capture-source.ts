@@ -7,14 +7,9 @@
 import { native, type NativeCaptureSource } from '../../binding';
 import { DinoError, toDinoError } from '../../errors';
 import { Frame } from './frame';
-import { SOURCE_DEFAULTS, type SourceOptions } from './options';
+import { isLive, SOURCE_DEFAULTS, type SourceOptions } from './options';
 import type { ParsedUri } from './uri';
 import { VideoSource, waitForFrame, Wakeup, type CaptureResult, type SourceInfo, type SourceStats } from './video-source';
-
-/** Cameras and streams are live: they drop stale frames to stay current. */
-export function isLive(parsed: ParsedUri, options: SourceOptions): boolean {
-  return parsed.protocol === 'csi' || parsed.protocol === 'v4l2' || parsed.protocol === 'rtsp' || options.live === true;
-}
 
 export class CaptureSource extends VideoSource {
   readonly decoder = 'capture' as const;

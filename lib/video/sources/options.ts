@@ -2,6 +2,7 @@
  * Options of {@link openSource}, with defaults.
  * @module
  */
+import type { ParsedUri } from './uri';
 
 export interface SourceOptions {
   /**
@@ -49,3 +50,8 @@ export const SOURCE_DEFAULTS = {
   testWidth: 640,
   testHeight: 480,
 } as const;
+
+/** Cameras and streams are live: they drop stale frames to stay current (and so does `live: true`). */
+export function isLive(parsed: ParsedUri, options: SourceOptions): boolean {
+  return parsed.protocol === 'csi' || parsed.protocol === 'v4l2' || parsed.protocol === 'rtsp' || options.live === true;
+}

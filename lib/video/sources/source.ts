@@ -12,9 +12,9 @@ import { isObject, oneOf } from '../../validate';
 import { probeVideo } from '../probe';
 import { findProgram } from '../programs';
 import { openStreamDecoder } from '../stream-decoder';
-import { CaptureSource, isLive } from './capture-source';
+import { CaptureSource } from './capture-source';
 import { ImageSource, imageFiles } from './image-source';
-import { SOURCE_DEFAULTS, type SourceOptions } from './options';
+import { isLive, SOURCE_DEFAULTS, type SourceOptions } from './options';
 import { buildPipeline, rate, size } from './pipeline';
 import { ProgramSource } from './program-source';
 import { parseSourceUri, type ParsedUri } from './uri';
@@ -79,6 +79,7 @@ export async function openSource(uri: string, options: SourceOptions = {}): Prom
       return new CaptureSource(parsed, buildPipeline(parsed, options, nvmm), options, nvmm, await captureInfo(parsed, options));
     }
   }
-  const reader = await openStreamDecoder(parsed, options, decoder === 'auto' || decoder === 'capture' ? 'auto' : decoder);
+  // Here decoder is 'auto' (no capture module) or a program.
+  const reader = await openStreamDecoder(parsed, options, decoder === 'ffmpeg' || decoder === 'gstreamer' ? decoder : 'auto');
   return new ProgramSource(parsed, reader, options.drop ?? isLive(parsed, options));
 }

@@ -98,12 +98,12 @@ export async function waitForFrame(options: { timeoutMs?: number } | undefined, 
   }
 }
 
-/** The validated `timeoutMs` of capture() (default 1000). @internal */
+/** The validated `timeoutMs` of capture() (default 1000). */
 export function timeoutArg(options: { timeoutMs?: number } | undefined): number {
   return integer(options?.timeoutMs ?? 1000, 'timeoutMs', 0, 24 * 3600 * 1000);
 }
 
-/** Wakes the callers of capture() that wait for a frame, an end or an error. @internal */
+/** Wakes the callers of capture() that wait for a frame, an end or an error. */
 export class Wakeup {
   #waiters: Array<() => void> = [];
 
