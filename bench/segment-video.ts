@@ -24,7 +24,8 @@ import { join, resolve } from 'node:path';
 import { loadModel, type Model } from '../lib/model/model';
 import { segmentVideo } from '../lib/pipeline/segment-video';
 import { PipelineStats } from '../lib/pipeline/stats';
-import { openVideo, type VideoFrame } from '../lib/video/decoder';
+import type { RawImage } from '../lib/image/input';
+import { openSource } from '../lib/video/sources/source';
 import { openVideoWriter } from '../lib/video/encoder';
 import type { FrameSink } from '../lib/video/sink';
 
@@ -57,7 +58,7 @@ interface Phase {
 }
 
 /** Model.extract alone on the decoded frames, one call more in flight than the model runs at once. */
-async function bare(model: Model, frames: readonly VideoFrame[], size: number): Promise<Phase> {
+async function bare(model: Model, frames: readonly RawImage[], size: number): Promise<Phase> {
   let inference = 0;
   const cpu0 = cpuMs();
   const start = performance.now();
@@ -112,9 +113,9 @@ async function main(): Promise<void> {
   try {
     const video = join(dir, 'input-640x480.mp4');
     execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=640x480:rate=25', '-frames:v', String(count), '-c:v', 'libx264', '-pix_fmt', 'yuv420p', video]);
-    const frames: VideoFrame[] = [];
-    for await (const f of await openVideo(video)) frames.push(f);
-    await model.extract(frames[0] as VideoFrame, { size }); // warm-up
+    const frames: RawImage[] = [];
+    for await (const f of await openSource(video, { decoder: 'ffmpeg' })) frames.push(f.toRawImage());
+    await model.extract(frames[0] as RawImage, { size }); // warm-up
     console.log(`machine: ${cpuName()}, ${availableParallelism()} CPUs, Node ${process.version}, backend ${model.backend}`);
     console.log(`model: ${modelPath}, input ${size}x${size}, k = ${k}, ONNX Runtime sessions ${sessions} (threads each: ${threads || 'default'}), video 640x480 H.264, ${frames.length} frames per round\n`);
     const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;

@@ -63,7 +63,6 @@ export { LiveControls, type LiveMode, type LiveSettings } from './live/controls'
 export { serveLive, type LiveService, type MjpegServer, type MjpegServerOptions, type ServeLiveOptions } from './live/server';
 export { openVideoWriter, type VideoWriterOptions } from './video/encoder';
 export { probeVideo, type VideoInfo } from './video/probe';
-export type { OpenVideoOptions, OpenedVideoInfo, VideoFrame, VideoReader } from './video/decoder';
 export type { FrameSink } from './video/sink';
 export type { VideoTool } from './video/programs';
 

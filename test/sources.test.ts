@@ -111,6 +111,16 @@ describe.each(decoders.map((d) => [d]))('every URI kind through %s', (decoder) =
     }
   });
 
+  it('a file scaled to the requested size, stopped after numBuffers frames', async () => {
+    const src = await openSource(clip(`scaled-${decoder}.mp4`, 20), { decoder, width: 48, height: 32, numBuffers: 7 });
+    const sizes: number[][] = [];
+    for await (const f of src) {
+      sizes.push([f.width, f.height]);
+      f.release();
+    }
+    expect(sizes).toEqual(Array(7).fill([48, 32]));
+  });
+
   it('capture({ timeoutMs }) says ok, timeout and eos on a live test pattern', async () => {
     await using src = await openSource('test://ball', { numBuffers: 3, width: 32, height: 32, live: true, frameRate: 5, decoder });
     const statuses: string[] = [];

@@ -1,103 +1,38 @@
 /**
- * Decoding video files into raw RGB frames with ffmpeg (or, without it, GStreamer's
- * gst-launch-1.0), started by the library. Frames come through a pipe with back-pressure; the
- * program is killed whenever iteration stops early, fails or is aborted.
+ * Decoding any source URI with the ffmpeg or gst-launch-1.0 programs, for machines without the
+ * in-process capture module: video files, test patterns, V4L2 cameras, RTSP streams and
+ * (gst-launch only) Jetson CSI cameras. The program writes packed RGB frames to a pipe (ffmpeg:
+ * stdout, gst-launch: fd 3); {@link ProgramSource} reads them.
+ * Internal: not part of the public API.
  * @module
  */
 import type { Readable } from 'node:stream';
 
 import { DinoError } from '../errors';
-import { integer, invalid, isObject, oneOf, optional, signalArg, string } from '../validate';
 import { spawnChild, type Child } from './child';
-import { checkFile, probeVideo, type VideoInfo } from './probe';
-import { findProgram, pickTool, type VideoTool } from './programs';
-import { readRawFrames } from './frame-reader';
+import { checkFile, probeStream, probeVideo, type VideoInfo } from './probe';
+import { findProgram, type VideoTool } from './programs';
+import { SOURCE_DEFAULTS, type SourceOptions } from './sources/options';
+import { pipelineTokens, rate, size } from './sources/pipeline';
+import type { ParsedUri } from './sources/uri';
+import type { SourceInfo } from './sources/video-source';
 
-/** One decoded frame: packed RGB, usable directly as an image input of {@link Model.extract}. */
-export interface VideoFrame {
-  data: Uint8Array;
-  width: number;
-  height: number;
-  format: 'rgb';
-  /** 0-based position in the video. */
-  index: number;
-}
-
-/** Options of `openVideo`, the video-file decoder. */
-export interface OpenVideoOptions {
-  /** 'auto' (default): ffmpeg, else GStreamer; or force one. */
-  tool?: VideoTool;
-  /** Stop after this many frames. */
-  maxFrames?: number;
-  /** Stops decoding (the iterator throws ERR_DINO_ABORTED). */
-  signal?: AbortSignal;
-  /**
-   * Niceness of the decoder process (0..19). Default 10: it takes the CPU that inference leaves
-   * idle instead of slowing inference down; 0 runs it at normal priority.
-   */
-  nice?: number;
-}
-
-/** Default niceness of decoder and encoder processes. */
+/** Default niceness of decoder and encoder processes: they take the CPU inference leaves idle. */
 export const VIDEO_NICE = 10;
 
-/** Size, rate and length of an opened video, and which program decodes it. */
-export interface OpenedVideoInfo extends Omit<VideoInfo, 'codec'> {
-  codec: string | undefined;
-  decoder: 'ffmpeg' | 'gstreamer';
-}
-
-/** An opened video file: its {@link OpenedVideoInfo} and its frames as an async iterable. */
-export interface VideoReader extends AsyncIterable<VideoFrame> {
-  readonly info: OpenedVideoInfo;
-  /** Stops the decoder if it still runs. Iterating to the end or breaking out also does. */
-  close(): Promise<void>;
+/** A running decoder program and what it delivers. */
+export interface DecoderProcess {
+  readonly decoder: 'ffmpeg' | 'gstreamer';
+  readonly child: Child;
+  /** The pipe the frames come through. */
+  readonly frames: Readable;
+  /** Size of the delivered frames, rate and length where known. */
+  readonly info: SourceInfo & { width: number; height: number };
+  /** Bytes from one row to the next in the pipe (GStreamer pads RGB rows to 4 bytes). */
+  readonly stride: number;
 }
 
 const GST_CAPS = /GstFdSink:fdsink0\.GstPad:sink: caps = ([^\n]*)/;
-
-function fail(path: string, child: Child, code: number): DinoError {
-  return new DinoError('ERR_DINO_SOURCE', `Decoding ${path} failed (exit code ${code}): ${child.stderr() || 'no message'}`, { details: { path, exitCode: code } });
-}
-
-async function* iterate(
-  path: string,
-  child: Child,
-  stream: Readable,
-  info: OpenedVideoInfo,
-  stride: number,
-  maxFrames: number | undefined,
-  signal: AbortSignal | undefined,
-): AsyncGenerator<VideoFrame> {
-  const onAbort = (): void => child.kill();
-  signal?.addEventListener('abort', onAbort, { once: true });
-  let index = 0;
-  try {
-    if (maxFrames === 0) return;
-    for await (const data of readRawFrames(stream, info.width, info.height, stride)) {
-      if (signal?.aborted) break;
-      yield { data, width: info.width, height: info.height, format: 'rgb', index };
-      index++;
-      if (maxFrames !== undefined && index >= maxFrames) return;
-    }
-    if (signal?.aborted) throw new DinoError('ERR_DINO_ABORTED', `Decoding ${path} was aborted`, { cause: signal.reason });
-    const code = await child.exited;
-    if (code !== 0) throw fail(path, child, code);
-  } catch (err) {
-    if (signal?.aborted) throw new DinoError('ERR_DINO_ABORTED', `Decoding ${path} was aborted`, { cause: signal.reason });
-    if (err instanceof DinoError) throw err;
-    child.kill();
-    const code = await child.exited;
-    throw new DinoError('ERR_DINO_SOURCE', `Decoding ${path} failed: ${child.stderr() || (err instanceof Error ? err.message : String(err))}`, {
-      cause: err,
-      details: { path, exitCode: code },
-    });
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    child.kill();
-    await child.exited;
-  }
-}
 
 function parseGstCaps(caps: string): { width: number; height: number; fps: number | undefined } | undefined {
   const w = /width=\(int\)(\d+)/.exec(caps);
@@ -110,9 +45,9 @@ function parseGstCaps(caps: string): { width: number; height: number; fps: numbe
 
 /**
  * Starts gst-launch-1.0 on `tokens` (a pipeline ending in `fdsink fd=3`, packed RGB) and reads
- * the negotiated frame size from its verbose output. `path` names the input in messages.
+ * the negotiated frame size from its verbose output. `label` names the input in messages.
  */
-export async function openGstreamer(path: string, program: string, tokens: readonly string[], probed: VideoInfo | undefined, nice: number): Promise<{ child: Child; info: OpenedVideoInfo; stride: number }> {
+async function startGstreamer(label: string, program: string, tokens: readonly string[], probed: VideoInfo | undefined, nice: number): Promise<DecoderProcess> {
   const child = spawnChild(program, ['-v', ...tokens], ['ignore', 'pipe', 'pipe', 'pipe'], nice);
   const stdout = child.proc.stdout as Readable;
   stdout.setEncoding('utf8');
@@ -134,98 +69,98 @@ export async function openGstreamer(path: string, program: string, tokens: reado
   if (!parsed) {
     child.kill();
     const code = await child.exited;
-    throw new DinoError('ERR_DINO_SOURCE', `Cannot read ${path} as a video with GStreamer: ${child.stderr() || text.split('\n').filter((l) => /ERROR|WARNING/.test(l)).join(' ') || 'no video caps'}`, {
-      details: { path, exitCode: code },
+    throw new DinoError('ERR_DINO_SOURCE', `Cannot read ${label} with GStreamer: ${child.stderr() || text.split('\n').filter((l) => /ERROR|WARNING/.test(l)).join(' ') || 'no video caps'}`, {
+      details: { path: label, exitCode: code },
     });
   }
-  const info: OpenedVideoInfo = {
-    path,
-    width: parsed.width,
-    height: parsed.height,
-    fps: parsed.fps ?? probed?.fps,
-    frames: probed?.frames,
-    framesExact: probed?.framesExact ?? false,
-    duration: probed?.duration,
-    codec: probed?.codec,
-    decoder: 'gstreamer',
-  };
-  return { child, info, stride: (parsed.width * 3 + 3) & ~3 };
+  const { width, height } = parsed;
+  const info = { width, height, fps: parsed.fps ?? probed?.fps, frames: probed?.frames };
+  return { decoder: 'gstreamer', child, frames: child.proc.stdio[3] as Readable, info, stride: (width * 3 + 3) & ~3 };
 }
 
-/** gst-launch-1.0 arguments that decode a file to packed RGB on fd 3. */
-const fileTokens = (path: string): string[] => ['filesrc', `location=${path}`, '!', 'decodebin', '!', 'videoconvert', '!', 'video/x-raw,format=RGB', '!', 'fdsink', 'fd=3', 'sync=false'];
+/** ffmpeg's lavfi source closest to a videotestsrc pattern, at a size and rate. */
+function lavfiSource(pattern: string, width: number, height: number, fps: number): string {
+  const common = `size=${width}x${height}:rate=${fps}`;
+  if (pattern === 'smpte' || pattern === 'smpte75') return `smptebars=${common}`;
+  if (pattern === 'smpte100') return `smptehdbars=${common}`;
+  if (['black', 'white', 'red', 'green', 'blue'].includes(pattern)) return `color=c=${pattern}:${common}`;
+  return `testsrc2=${common}`;
+}
 
-/**
- * Opens a video file for decoding into RGB frames. With ffmpeg, size, rate and frame count come
- * from ffprobe; with GStreamer (used when ffmpeg is missing), from the negotiated caps.
- *
- * @example
- * ```ts
- * const video = await openVideo('clip.mp4');
- * console.log(video.info.width, video.info.height, video.info.frames);
- * for await (const frame of video) {
- *   // frame.data: width * height * 3 bytes of RGB
- *   if (frame.index === 9) break; // stops the decoder
- * }
- * ```
- * @throws DinoError ERR_DINO_FILE_NOT_FOUND, ERR_DINO_DECODER_MISSING (neither ffmpeg nor
- *   gst-launch-1.0 on PATH), ERR_DINO_SOURCE (not a readable video); while iterating
- *   ERR_DINO_SOURCE (decoder failed) and ERR_DINO_ABORTED.
- */
-export async function openVideo(path: string, options: OpenVideoOptions = {}): Promise<VideoReader> {
-  string(path, 'path');
-  if (!isObject(options)) invalid('options', 'an options object', options);
-  const tool = oneOf(options.tool ?? 'auto', 'tool', ['auto', 'ffmpeg', 'gstreamer'] as const);
-  const maxFrames = optional(options.maxFrames, (v) => integer(v, 'maxFrames', 0));
-  const signal = signalArg(options.signal, 'signal');
-  const nice = integer(options.nice ?? VIDEO_NICE, 'nice', 0, 19);
-  await checkFile(path, 'Video file');
-  const picked = pickTool(tool, 'decode');
-  const haveProbe = findProgram('ffprobe') !== undefined;
-  let reader: { child: Child | undefined; info: OpenedVideoInfo; stride: number };
-  if (picked.kind === 'ffmpeg' && haveProbe) {
-    const probed = await probeVideo(path);
-    reader = { child: undefined, info: { ...probed, decoder: 'ffmpeg' }, stride: probed.width * 3 };
-  } else if (picked.kind === 'ffmpeg') {
-    const gst = tool === 'auto' ? findProgram('gst-launch-1.0') : undefined;
-    if (!gst) throw new DinoError('ERR_DINO_DECODER_MISSING', 'ffprobe is not on PATH (it comes with ffmpeg); it is needed to read the frame size');
-    reader = await openGstreamer(path, gst, fileTokens(path), undefined, nice);
-  } else {
-    reader = await openGstreamer(path, picked.program, fileTokens(path), haveProbe ? await probeVideo(path).catch(() => undefined) : undefined, nice);
+/** Which program decodes `protocol`, in order of preference. */
+function candidates(protocol: ParsedUri['protocol'], tool: VideoTool): Array<'ffmpeg' | 'gstreamer'> {
+  // videotestsrc has the exact test patterns and nvarguscamerasrc is GStreamer's; ffmpeg reads
+  // files, cameras and RTSP with less set-up.
+  const order: Array<'ffmpeg' | 'gstreamer'> = protocol === 'csi' ? ['gstreamer'] : protocol === 'test' ? ['gstreamer', 'ffmpeg'] : ['ffmpeg', 'gstreamer'];
+  return tool === 'auto' ? order : order.filter((t) => t === tool);
+}
+
+/** ffmpeg's input arguments and what it will deliver (after scaling), or undefined when it cannot read `src` here. */
+async function ffmpegInput(src: ParsedUri, options: SourceOptions): Promise<{ input: string[]; info: DecoderProcess['info'] } | undefined> {
+  switch (src.protocol) {
+    case 'file': {
+      // The frame size comes from ffprobe; without it, gst-launch reads it from its caps.
+      if (!findProgram('ffprobe')) return undefined;
+      const probed = await probeVideo(src.location);
+      const { width, height } = size(options, probed.width, probed.height);
+      return { input: ['-threads', '1', '-i', src.location], info: { width, height, fps: probed.fps, frames: options.numBuffers ?? probed.frames } };
+    }
+    case 'test': {
+      const { width, height } = size(options, SOURCE_DEFAULTS.testWidth, SOURCE_DEFAULTS.testHeight);
+      const fps = rate(options);
+      // -re: a live test pattern comes at its frame rate, like videotestsrc is-live=true.
+      return { input: [...(options.live ? ['-re'] : []), '-f', 'lavfi', '-i', lavfiSource(src.location, width, height, fps)], info: { width, height, fps, frames: options.numBuffers } };
+    }
+    case 'v4l2': {
+      const { width, height } = size(options, SOURCE_DEFAULTS.cameraWidth, SOURCE_DEFAULTS.cameraHeight);
+      const fps = rate(options);
+      return { input: ['-f', 'v4l2', '-framerate', String(fps), '-video_size', `${width}x${height}`, '-i', src.location], info: { width, height, fps, frames: undefined } };
+    }
+    case 'rtsp': {
+      const given = options.width !== undefined && options.height !== undefined;
+      const probed = given ? undefined : await probeStream(src.location);
+      const { width, height } = size(options, probed?.width ?? 0, probed?.height ?? 0);
+      return { input: ['-rtsp_transport', 'tcp', '-i', src.location], info: { width, height, fps: probed?.fps, frames: undefined } };
+    }
+    default:
+      return undefined;
   }
-  const ffmpegArgs = ['-nostdin', '-v', 'error', '-threads', '1', '-i', path, '-map', '0:v:0', '-vsync', '0', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
-  return decoderReader(path, reader.info, reader.stride, reader.child ?? (() => spawnChild(picked.program, ffmpegArgs, ['ignore', 'pipe', 'pipe'], nice)), maxFrames, signal);
 }
 
 /**
- * A {@link VideoReader} over a decoder process: `child` runs already (gst-launch, started to read
- * its caps) or is started by the first iteration (ffmpeg). gst-launch writes frames to fd 3,
- * ffmpeg to stdout.
+ * Starts a program that decodes `src` to packed RGB frames at the options' size (else the
+ * source's own). `tool` 'auto' picks per protocol (see candidates()).
+ * @throws DinoError ERR_DINO_DECODER_MISSING (no program that can read this source),
+ *   ERR_DINO_FILE_NOT_FOUND, ERR_DINO_SOURCE (not a readable video or stream).
  */
-export function decoderReader(
-  label: string,
-  info: OpenedVideoInfo,
-  stride: number,
-  child: Child | (() => Child),
-  maxFrames: number | undefined,
-  signal: AbortSignal | undefined,
-): VideoReader {
-  let started = false;
-  let running = typeof child === 'function' ? undefined : child;
-  return {
-    info,
-    async close(): Promise<void> {
-      if (running) {
-        running.kill();
-        await running.exited;
-      }
-    },
-    [Symbol.asyncIterator](): AsyncGenerator<VideoFrame> {
-      if (started) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', 'A VideoReader can be iterated only once; open the video again');
-      started = true;
-      running ??= (child as () => Child)();
-      const stream = (info.decoder === 'gstreamer' ? running.proc.stdio[3] : running.proc.stdout) as Readable;
-      return iterate(label, running, stream, info, stride, maxFrames, signal);
-    },
-  };
+export async function startDecoder(src: ParsedUri, options: SourceOptions, tool: VideoTool): Promise<DecoderProcess> {
+  if (src.protocol === 'file') await checkFile(src.location, 'Video file');
+  // Cameras and streams run at normal priority (they must keep up); files and test patterns yield.
+  const nice = src.protocol === 'file' || src.protocol === 'test' ? VIDEO_NICE : 0;
+  for (const kind of candidates(src.protocol, tool)) {
+    if (kind === 'gstreamer') {
+      const gst = findProgram('gst-launch-1.0');
+      if (!gst) continue;
+      const probed = src.protocol === 'file' && findProgram('ffprobe') ? await probeVideo(src.location).catch(() => undefined) : undefined;
+      return startGstreamer(src.uri, gst, pipelineTokens(src, options, false, 'fdsink'), probed, nice);
+    }
+    const ffmpeg = findProgram('ffmpeg');
+    const input = ffmpeg === undefined ? undefined : await ffmpegInput(src, options);
+    if (ffmpeg === undefined || input === undefined) continue;
+    const { width, height } = input.info;
+    const scale = src.protocol === 'file' && options.width === undefined && options.height === undefined ? [] : ['-vf', `scale=${width}:${height}`];
+    const frames = options.numBuffers === undefined ? [] : ['-frames:v', String(options.numBuffers)];
+    const args = ['-nostdin', '-v', 'error', ...input.input, '-map', '0:v:0', '-vsync', '0', ...scale, ...frames, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
+    const child = spawnChild(ffmpeg, args, ['ignore', 'pipe', 'pipe'], nice);
+    return { decoder: 'ffmpeg', child, frames: child.proc.stdout as Readable, info: input.info, stride: width * 3 };
+  }
+  const programs = candidates(src.protocol, tool).map((k) => (k === 'ffmpeg' ? (src.protocol === 'file' ? 'ffmpeg with ffprobe' : 'ffmpeg') : 'gst-launch-1.0'));
+  throw new DinoError(
+    'ERR_DINO_DECODER_MISSING',
+    programs.length === 0
+      ? `${src.uri}: the ${tool} program cannot read ${src.protocol}:// sources (csi:// needs GStreamer)`
+      : `${src.uri}: no program to read it (${programs.join(' or ')} not on PATH), and the capture module is not built. ` +
+          'Install ffmpeg or GStreamer (Debian/Ubuntu: `sudo apt-get install ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-good gstreamer1.0-libav`).',
+    { details: { tool, path: process.env.PATH } },
+  );
 }

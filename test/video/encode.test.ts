@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { openVideoWriter, probeVideo, type RgbImage } from '../../lib';
 import { openFrameWriter } from '../../lib/video/frame-writer';
-import { openVideo } from '../../lib/video/decoder';
-import { countFrames, hasFfmpeg, hasGstreamer, noteNoFfmpeg, pixel, readPng, tempDir } from './fixtures';
+import { countFrames, decodeFrames, hasFfmpeg, hasGstreamer, noteNoFfmpeg, pixel, readPng, tempDir } from './fixtures';
 
 noteNoFfmpeg('video encoding tests');
 
@@ -39,8 +38,7 @@ describe.skipIf(!hasFfmpeg)('openVideoWriter', () => {
     expect(await probeVideo(out)).toMatchObject({ width: 96, height: 64, fps: 10 });
     expect(await countFrames(out)).toBe(30);
     // and the content survives (lossy, so approximately)
-    const back: RgbImage[] = [];
-    for await (const f of await openVideo(out)) back.push(f);
+    const back = await decodeFrames(out);
     const expected = frame(20);
     for (const c of [1, 2]) expect(Math.abs(pixel(back[20]!, 40, 30)[c]! - pixel(expected, 40, 30)[c]!)).toBeLessThan(12);
   });

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 
 import sharp from 'sharp';
 
+import { openSource, type RgbImage, type SourceOptions } from '../../lib';
 import { writeTinyDinov3 } from '../../lib/onnx/tiny-dinov3';
 import { findProgram } from '../../lib/video/programs';
 import { gradientPng } from '../helpers/images';
@@ -110,4 +111,14 @@ export async function processesWith(text: string): Promise<number> {
 export async function countFrames(path: string): Promise<number> {
   const { stdout } = await run('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', path]);
   return Number(stdout.trim());
+}
+
+/** Every frame of a video as packed RGB, decoded by a program (`decoder`) through openSource. */
+export async function decodeFrames(path: string, decoder: 'ffmpeg' | 'gstreamer' = 'ffmpeg', options: SourceOptions = {}): Promise<RgbImage[]> {
+  const frames: RgbImage[] = [];
+  for await (const f of await openSource(path, { ...options, decoder })) {
+    frames.push({ data: f.data as Uint8Array, width: f.width, height: f.height });
+    f.release();
+  }
+  return frames;
 }

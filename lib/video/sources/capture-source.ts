@@ -18,9 +18,13 @@ export class CaptureSource extends VideoSource {
   #error: DinoError | undefined;
   readonly #wakeup = new Wakeup();
   #disposed = false;
+  /** numBuffers: the pipeline stops test patterns and cameras itself, files (filesrc) stop here. */
+  readonly #limit: number;
+  #taken = 0;
 
   constructor(parsed: ParsedUri, pipeline: string, options: SourceOptions, nvmm: boolean, info?: SourceInfo) {
     super(parsed, info);
+    this.#limit = options.numBuffers ?? Number.POSITIVE_INFINITY;
     // Files and test patterns deliver every frame unless asked to play in real time.
     try {
       this.#native = native().captureOpen(
@@ -40,13 +44,17 @@ export class CaptureSource extends VideoSource {
   capture(options?: { timeoutMs?: number }): Promise<CaptureResult> {
     return waitForFrame(options, this.#wakeup, () => {
       if (this.#disposed) throw new DinoError('ERR_DINO_DISPOSED', `${this.uri} has been disposed`);
+      if (this.#taken >= this.#limit) return { status: 'eos' };
       let n;
       try {
         n = this.#native.takeFrame();
       } catch (err) {
         throw toDinoError(err, 'ERR_DINO_SOURCE');
       }
-      if (n) return { status: 'ok', frame: Frame.fromNative(n) };
+      if (n) {
+        this.#taken++;
+        return { status: 'ok', frame: Frame.fromNative(n) };
+      }
       if (this.#error) throw this.#error;
       return this.#eos ? { status: 'eos' } : undefined;
     });

@@ -47,10 +47,14 @@ export function pipelineTokens(src: ParsedUri, options: SourceOptions, nvmm: boo
   const realtime = options.live === true;
   const format = sinkKind === 'appsink' ? 'RGBA' : 'RGB';
   const sink = (sync: boolean): string[] => (sinkKind === 'appsink' ? ['appsink', 'name=sink', `sync=${sync}`] : ['fdsink', 'fd=3', `sync=${sync}`]);
-  const converted = (sync: boolean): string[] => [`video/x-raw,format=${format}`, '!', ...sink(sync)];
+  // One caps filter after videoconvert (gst-launch reads two in a row as an element name): the
+  // format, and the size when the options ask for one (videoscale before it).
+  const converted = (sync: boolean, scale = false): string[] => {
+    const sized = scale && (options.width !== undefined || options.height !== undefined);
+    const dims = sized ? `,width=${integer(options.width, 'width', 16, 8192)},height=${integer(options.height, 'height', 16, 8192)}` : '';
+    return [...(sized ? ['videoscale', '!'] : []), `video/x-raw,format=${format}${dims}`, '!', ...sink(sync)];
+  };
   const buffers = options.numBuffers === undefined ? [] : [`num-buffers=${integer(options.numBuffers, 'numBuffers', 1)}`];
-  const scaled = (w?: number, h?: number): string[] =>
-    w !== undefined || h !== undefined ? ['videoscale', '!', `video/x-raw,width=${integer(w, 'width', 16, 8192)},height=${integer(h, 'height', 16, 8192)}`, '!'] : [];
   switch (src.protocol) {
     case 'test': {
       const { width, height } = size(options, SOURCE_DEFAULTS.testWidth, SOURCE_DEFAULTS.testHeight);
@@ -58,14 +62,14 @@ export function pipelineTokens(src: ParsedUri, options: SourceOptions, nvmm: boo
         `video/x-raw,format=${format},width=${width},height=${height},framerate=${fraction(rate(options))}`, '!', ...sink(realtime)];
     }
     case 'file':
-      return ['filesrc', `location=${src.location}`, '!', 'decodebin', '!', 'videoconvert', '!', ...scaled(options.width, options.height), ...converted(realtime)];
+      return ['filesrc', `location=${src.location}`, '!', 'decodebin', '!', 'videoconvert', '!', ...converted(realtime, true)];
     case 'v4l2': {
       const { width, height } = size(options, SOURCE_DEFAULTS.cameraWidth, SOURCE_DEFAULTS.cameraHeight);
       return ['v4l2src', `device=${src.location}`, ...buffers, '!', `video/x-raw,width=${width},height=${height},framerate=${fraction(rate(options))}`, '!', 'videoconvert', '!', ...converted(false)];
     }
     case 'rtsp': {
       const latency = integer(options.latency ?? SOURCE_DEFAULTS.latency, 'latency', 0, 60_000);
-      return ['rtspsrc', `location=${src.location}`, `latency=${latency}`, '!', 'decodebin', '!', 'videoconvert', '!', ...scaled(options.width, options.height), ...converted(false)];
+      return ['rtspsrc', `location=${src.location}`, `latency=${latency}`, '!', 'decodebin', '!', 'videoconvert', '!', ...converted(false, true)];
     }
     case 'csi': {
       const { width, height } = size(options, SOURCE_DEFAULTS.cameraWidth, SOURCE_DEFAULTS.cameraHeight);

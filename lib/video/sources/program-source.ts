@@ -7,7 +7,8 @@
  * @module
  */
 import { DinoError, toDinoError } from '../../errors';
-import type { VideoFrame, VideoReader } from '../decoder';
+import type { DecoderProcess } from '../decoder';
+import { readRawFrames } from '../frame-reader';
 import { Frame } from './frame';
 import type { ParsedUri } from './uri';
 import { VideoSource, waitForFrame, Wakeup, type CaptureResult, type SourceStats } from './video-source';
@@ -17,9 +18,9 @@ const READ_AHEAD = 2;
 
 export class ProgramSource extends VideoSource {
   readonly decoder: 'ffmpeg' | 'gstreamer';
-  readonly #reader: VideoReader;
+  readonly #process: DecoderProcess;
   readonly #drop: boolean;
-  readonly #frames: VideoFrame[] = [];
+  readonly #frames: Frame[] = [];
   readonly #arrived = new Wakeup();
   readonly #taken = new Wakeup();
   readonly #pump: Promise<void>;
@@ -30,20 +31,21 @@ export class ProgramSource extends VideoSource {
   #dropped = 0;
   #delivered = 0;
 
-  constructor(parsed: ParsedUri, reader: VideoReader, drop: boolean) {
-    const { width, height, fps, frames } = reader.info;
-    super(parsed, { width, height, fps, frames });
-    this.decoder = reader.info.decoder;
-    this.#reader = reader;
+  /** `limit`: stop after this many frames (numBuffers). */
+  constructor(parsed: ParsedUri, process: DecoderProcess, drop: boolean, limit: number | undefined) {
+    super(parsed, process.info);
+    this.decoder = process.decoder;
+    this.#process = process;
     this.#drop = drop;
-    this.#pump = this.#read();
+    this.#pump = this.#read(limit);
   }
 
-  async #read(): Promise<void> {
+  async #read(limit: number | undefined): Promise<void> {
+    const { child, frames, info, stride } = this.#process;
+    const { width, height } = info;
     try {
-      for await (const f of this.#reader) {
+      for await (const data of readRawFrames(frames, width, height, stride)) {
         if (this.#disposed) break;
-        this.#received++;
         if (this.#drop) {
           if (this.#frames.length > 0) {
             this.#frames.shift();
@@ -53,12 +55,16 @@ export class ProgramSource extends VideoSource {
           while (this.#frames.length >= READ_AHEAD && !this.#disposed) await this.#taken.wait(1000);
           if (this.#disposed) break;
         }
-        this.#frames.push(f);
+        this.#frames.push(new Frame({ width, height, format: 'RGB', pitch: width * 3, data, sequence: this.#received++, timestampMs: Number.NaN }));
         this.#arrived.wake();
+        if (limit !== undefined && this.#received >= limit) return;
       }
+      const code = this.#disposed ? 0 : await child.exited;
+      if (code !== 0) throw new DinoError('ERR_DINO_SOURCE', `Decoding ${this.uri} failed (exit code ${code}): ${child.stderr() || 'no message'}`, { details: { uri: this.uri, exitCode: code } });
     } catch (err) {
-      if (!this.#disposed) this.#error = toDinoError(err, 'ERR_DINO_SOURCE', undefined, `${this.uri}: decoding failed`);
+      if (!this.#disposed) this.#error = toDinoError(err, 'ERR_DINO_SOURCE', undefined, `${this.uri}: decoding failed: ${child.stderr() || 'no message'}`);
     } finally {
+      child.kill();
       this.#ended = true;
       this.#arrived.wake();
     }
@@ -67,11 +73,11 @@ export class ProgramSource extends VideoSource {
   capture(options?: { timeoutMs?: number }): Promise<CaptureResult> {
     return waitForFrame(options, this.#arrived, () => {
       if (this.#disposed) throw new DinoError('ERR_DINO_DISPOSED', `${this.uri} has been disposed`);
-      const f = this.#frames.shift();
-      if (f) {
+      const frame = this.#frames.shift();
+      if (frame) {
         this.#taken.wake();
         this.#delivered++;
-        return { status: 'ok', frame: new Frame({ width: f.width, height: f.height, format: 'RGB', pitch: f.width * 3, data: f.data, sequence: f.index, timestampMs: Number.NaN }) };
+        return { status: 'ok', frame };
       }
       if (this.#error) throw this.#error;
       return this.#ended ? { status: 'eos' } : undefined;
@@ -88,7 +94,8 @@ export class ProgramSource extends VideoSource {
     this.#frames.length = 0;
     this.#taken.wake();
     this.#arrived.wake();
-    await this.#reader.close();
+    this.#process.child.kill();
+    await this.#process.child.exited;
     await this.#pump;
   }
 }

@@ -8,10 +8,10 @@
  */
 import { native } from '../../binding';
 import { DinoError, toDinoError } from '../../errors';
-import { isObject, oneOf } from '../../validate';
+import { integer, isObject, oneOf, optional } from '../../validate';
+import { startDecoder } from '../decoder';
 import { probeVideo } from '../probe';
 import { findProgram } from '../programs';
-import { openStreamDecoder } from '../stream-decoder';
 import { CaptureSource } from './capture-source';
 import { ImageSource, imageFiles } from './image-source';
 import { isLive, SOURCE_DEFAULTS, type SourceOptions } from './options';
@@ -57,6 +57,7 @@ export async function openSource(uri: string, options: SourceOptions = {}): Prom
   if (!isObject(options as unknown)) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', 'source options must be an object');
   const parsed = parseSourceUri(uri);
   const decoder = oneOf(options.decoder ?? 'auto', 'decoder', ['auto', 'capture', 'ffmpeg', 'gstreamer'] as const);
+  const limit = optional(options.numBuffers, (n) => integer(n, 'numBuffers', 1));
   if (parsed.protocol === 'file') {
     const images = await imageFiles(parsed.location);
     if (images) return new ImageSource(parsed, images);
@@ -80,6 +81,6 @@ export async function openSource(uri: string, options: SourceOptions = {}): Prom
     }
   }
   // Here decoder is 'auto' (no capture module) or a program.
-  const reader = await openStreamDecoder(parsed, options, decoder === 'ffmpeg' || decoder === 'gstreamer' ? decoder : 'auto');
-  return new ProgramSource(parsed, reader, options.drop ?? isLive(parsed, options));
+  const process = await startDecoder(parsed, options, decoder === 'ffmpeg' || decoder === 'gstreamer' ? decoder : 'auto');
+  return new ProgramSource(parsed, process, options.drop ?? isLive(parsed, options), limit);
 }
