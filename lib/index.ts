@@ -55,6 +55,7 @@ export type { SourceOptions } from './video/sources/options';
 export type { ParsedUri, SourceProtocol } from './video/sources/uri';
 export type { NativeCaptureFormat, NativeCudaDevice, NativeFrameMemory, NativeFramePlane } from './binding';
 export { segmentVideo, type SegmentVideoOptions, type SegmentedFrame } from './pipeline/segment-video';
+export { segmentStreams, type SegmentStreamsOptions, type StreamResult } from './pipeline/segment-streams';
 export { ClusterTracker, type ClusterReset, type ClusterTrackerOptions, type TrackedClusters } from './pipeline/cluster-tracker';
 export { PipelineStats, type Stage } from './pipeline/stats';
 export type { FrameTimings } from './pipeline/frames';

@@ -144,6 +144,21 @@ describe('dinov3 heatmap / segment', () => {
     expect((await readdir(out('frames2'))).sort()).toEqual(files);
   });
 
+  it.skipIf(!hasFfmpeg)('segment with several --input: batched, one output per input in the --output folder, labels per input', async () => {
+    const frames = `${out('few')}/`;
+    expect((await cli('segment', '--model', model, '--input', video, '--clusters', '3', '--size', '128', '--max-frames', '4', '--output', frames)).code).toBe(0);
+    const r = await cli('segment', '--model', model, '--input', video, '--input', out('few'), '--clusters', '3', '--size', '128', '--output', out('multi'), '--labels', out('multi-labels'));
+    expect(r.code, r.stderr).toBe(0);
+    expect((await readdir(out('multi'))).sort()).toEqual(['clip.mp4', 'few']);
+    expect(await countFrames(join(out('multi'), 'clip.mp4'))).toBe(40);
+    expect((await readdir(join(out('multi'), 'few'))).sort()).toEqual((await readdir(out('few'))).sort());
+    expect((await readNpy(join(out('multi-labels'), 'clip.npy'))).shape).toEqual([40, 8, 8]);
+    expect((await readNpy(join(out('multi-labels'), 'few.npy'))).shape).toEqual([4, 8, 8]);
+    expect(r.stdout).toMatch(/2 inputs batched: 1\.\d\d frames per inference/);
+    const bad = await cli('segment', '--model', model, '--input', video, '--input', video, '--clusters', '3', '--output', out('one.mp4'));
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/--output must be a directory/)]);
+  });
+
   it('errors are coded, exit non-zero, and the process carries on', async () => {
     await mkdir(out('bin-empty'), { recursive: true });
     await writeFile(out('bad.mp4'), 'not a video');

@@ -45,6 +45,12 @@ export function str(p: Parsed, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/** Every value of an option declared `multiple: true`, in order. */
+export function list(p: Parsed, name: string): string[] {
+  const v = p.values[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+}
+
 export function required(p: Parsed, name: string, usage: string): string {
   const v = str(p, name);
   if (v === undefined) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `--${name} is required\n\n${usage}`);

@@ -22,6 +22,7 @@ import type { Model } from '../model/model';
 import { toRgb } from '../render/base-image';
 import type { RgbImage } from '../render/types';
 import type { SizeLike } from '../util/size';
+import type { Frame } from '../video/sources/frame';
 import type { VideoSource } from '../video/sources/source';
 
 /** Milliseconds per stage of one frame: the one timings type of every pipeline. */
@@ -72,12 +73,7 @@ export interface FrameLoopOptions {
   signal?: AbortSignal;
 }
 
-interface InFlight {
-  sequence: number;
-  name: string | undefined;
-  frame: RgbImage | undefined;
-  width: number;
-  height: number;
+interface InFlight extends PreparedFrame {
   captureMs: number;
   capturedAt: number;
   features: Promise<Features>;
@@ -87,6 +83,57 @@ const now = (): number => performance.now();
 
 function aborted(signal: AbortSignal | undefined, cause?: unknown): DinoError {
   return new DinoError('ERR_DINO_ABORTED', 'The pipeline was aborted', { cause: cause ?? signal?.reason });
+}
+
+/**
+ * A captured frame made ready for inference: a frame in system memory becomes packed RGB (the
+ * render base, which inference reads too; a capture-pipeline buffer is copied out) and its lease
+ * is released; a frame in device memory keeps its lease until its inference is done.
+ */
+export interface PreparedFrame {
+  sequence: number;
+  name: string | undefined;
+  width: number;
+  height: number;
+  frame: RgbImage | undefined;
+  /** Device frames: the leased frame, released by {@link inferFrames}. */
+  device: Frame | undefined;
+}
+
+/** Prepares a leased frame for {@link inferFrames} (see {@link PreparedFrame}). */
+export async function prepareFrame(lease: Frame): Promise<PreparedFrame> {
+  const { width, height, sequence, name } = lease;
+  if (lease.memory !== 'system') return { sequence, name, width, height, frame: undefined, device: lease };
+  try {
+    const raw = lease.toRawImage();
+    let frame = await toRgb({ ...raw, rowBytes: raw.rowBytes ?? raw.width * 4 });
+    // Only a capture-pipeline buffer goes back to the pipeline on release: copy out of it.
+    if (lease.borrowed && frame.data.buffer === raw.data.buffer) frame = { ...frame, data: frame.data.slice() };
+    return { sequence, name, width, height, frame, device: undefined };
+  } finally {
+    lease.release();
+  }
+}
+
+/**
+ * Starts inference of prepared frames: frames in system memory as one batch ({@link Model.extract}),
+ * frames in device memory as another ({@link Model.extractDevice}, leases released when it is
+ * done). One promise per frame, in order; each is also caught so an unawaited failure is not
+ * reported as unhandled.
+ */
+export function inferFrames(model: Model, frames: readonly PreparedFrame[], options: { size?: SizeLike; signal?: AbortSignal }): Array<Promise<Features>> {
+  const host = frames.filter((f) => f.frame !== undefined);
+  const device = frames.filter((f) => f.device !== undefined);
+  const fromHost = host.length === 0 ? Promise.resolve([]) : model.extract(host.map((f) => ({ data: (f.frame as RgbImage).data, width: f.width, height: f.height, format: 'rgb' as const })), options);
+  // (in a then: a frame that cannot be a device image rejects like a failed inference, and its lease goes back)
+  const fromDevice = device.length === 0 ? Promise.resolve([]) : Promise.resolve().then(() => model.extractDevice(device.map((f) => (f.device as Frame).toDeviceImage()), options));
+  const releaseDevice = (): void => device.forEach((f) => f.device?.release());
+  void fromDevice.then(releaseDevice, releaseDevice);
+  return frames.map((f) => {
+    const p = f.frame !== undefined ? fromHost.then((r) => r[host.indexOf(f)] as Features) : fromDevice.then((r) => r[device.indexOf(f)] as Features);
+    p.catch(() => undefined);
+    return p;
+  });
 }
 
 /** Frames of `source` with their features, in order (see the module description). */
@@ -102,33 +149,10 @@ export async function* frameLoop(model: Model, source: VideoSource, o: FrameLoop
       const r = await source.capture({ timeoutMs: o.mode === 'live' ? frameTimeoutMs : 1000 });
       if (r.status === 'eos') return undefined;
       if (r.status === 'ok' && r.frame) {
-        const lease = r.frame;
-        const { width, height, sequence, name } = lease;
-        if (lease.memory !== 'system') {
-          let features: Promise<Features>;
-          try {
-            features = model.extractDevice(lease.toDeviceImage(), extractOptions);
-          } catch (err) {
-            lease.release();
-            throw err;
-          }
-          void features.then(() => lease.release(), () => lease.release());
-          features.catch(() => undefined);
-          return { sequence, name, frame: undefined, width, height, captureMs: now() - t0, capturedAt: t0, features };
-        }
-        let frame: RgbImage;
-        try {
-          const raw = lease.toRawImage();
-          frame = await toRgb({ ...raw, rowBytes: raw.rowBytes ?? raw.width * 4 });
-          // Only a capture-pipeline buffer goes back to the pipeline on release: copy out of it.
-          if (lease.borrowed && frame.data.buffer === raw.data.buffer) frame = { ...frame, data: frame.data.slice() };
-        } finally {
-          lease.release();
-        }
+        const ready = await prepareFrame(r.frame);
         const captureMs = now() - t0;
-        const features = model.extract({ data: frame.data, width, height, format: 'rgb' }, extractOptions);
-        features.catch(() => undefined);
-        return { sequence, name, frame, width, height, captureMs, capturedAt: t0, features };
+        const [features] = inferFrames(model, [ready], extractOptions) as [Promise<Features>];
+        return { ...ready, captureMs, capturedAt: t0, features };
       }
       if (o.mode === 'live') throw new DinoError('ERR_DINO_SOURCE_TIMEOUT', `No frame from ${source.uri} within ${frameTimeoutMs} ms`);
     }

@@ -20,7 +20,7 @@ import type { VideoTool } from '../video/programs';
 import { IterableSource } from '../video/sources/iterable-source';
 import { openSource, VideoSource } from '../video/sources/source';
 import { ClusterTracker, resolveTrackerOptions, type ClusterReset, type ClusterTrackerOptions } from './cluster-tracker';
-import { frameLoop, type FrameTimings } from './frames';
+import { frameLoop, type FrameTimings, type LoopFrame } from './frames';
 import { FrameAnalysis, type AnalysisMode } from './frame-analysis';
 
 /** Options of {@link segmentVideo}. */
@@ -101,20 +101,37 @@ export interface SegmentedFrame {
  *   ERR_DINO_ABORTED.
  */
 export function segmentVideo(model: Model, input: string | VideoSource | AsyncIterable<RawImage>, options: SegmentVideoOptions): AsyncGenerator<SegmentedFrame> {
+  const config = resolveSegmentConfig(model, options);
+  if (typeof input !== 'string' && !(input instanceof VideoSource) && !(isObject(input) && Symbol.asyncIterator in input)) {
+    invalid('input', 'a video file, an image folder, a source URI, a VideoSource or an async iterable of frames', input);
+  }
+  return run(model, input, config);
+}
+
+/** The validated settings of an offline preset (segmentVideo, segmentStreams). */
+export interface SegmentConfig {
+  /** A new analysis mode for one stream (its own cluster tracker). */
+  newMode: () => AnalysisMode;
+  size: { height: number; width: number };
+  prefetch: number;
+  signal: AbortSignal | undefined;
+  render: { seg?: ReturnType<typeof resolveSegmentationOptions>; pca?: ReturnType<typeof resolvePcaOptions>; heat?: HeatmapRenderOptions } | undefined;
+  tool: VideoTool;
+  maxFrames: number | undefined;
+}
+
+/** Validates {@link SegmentVideoOptions} (k against the patch count at the input size included). */
+export function resolveSegmentConfig(model: Model, options: SegmentVideoOptions): SegmentConfig {
   if (!isObject(options as unknown)) invalid('options', '{ k, ... }', options);
   const pca = boolean(options.pca ?? false, 'pca');
   const heatmap = options.heatmap;
   if (heatmap !== undefined && (!isObject(heatmap as unknown) || pca)) invalid('heatmap', 'a patch { row, col } or a pixel { x, y } (and not pca)', heatmap);
-  const tracker = pca || heatmap ? undefined : new ClusterTracker(resolveTrackerOptions({ ...options, k: options.k as number }));
+  const trackerOptions = pca || heatmap ? undefined : resolveTrackerOptions({ ...options, k: options.k as number });
   const size = parseSize(options.size ?? model.info.defaultSize, 'size');
   const patches = Math.floor(size.height / model.info.patchSize) * Math.floor(size.width / model.info.patchSize);
-  if (tracker && tracker.k > patches) {
-    throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `k = ${tracker.k} is larger than the number of patches (${patches} at ${size.height}x${size.width}); use at most ${patches} clusters or a larger size`);
+  if (trackerOptions && trackerOptions.k > patches) {
+    throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `k = ${trackerOptions.k} is larger than the number of patches (${patches} at ${size.height}x${size.width}); use at most ${patches} clusters or a larger size`);
   }
-  const prefetch = integer(options.prefetch ?? Math.max(2, model.concurrency), 'prefetch', 1, 64);
-  const maxFrames = optional(options.maxFrames, (v) => integer(v, 'maxFrames', 1));
-  const signal = signalArg(options.signal, 'signal');
-  const tool = oneOf(options.tool ?? 'auto', 'tool', ['auto', 'ffmpeg', 'gstreamer'] as const);
   const given = options.render ?? {};
   const render =
     options.render === false
@@ -124,33 +141,57 @@ export function segmentVideo(model: Model, input: string | VideoSource | AsyncIt
         : heatmap
           ? { heat: { overlay: true, alpha: 0.5, ...(given as HeatmapRenderOptions) } }
           : { seg: resolveSegmentationOptions(given as SegmentationRenderOptions) };
-  if (typeof input !== 'string' && !(input instanceof VideoSource) && !(isObject(input) && Symbol.asyncIterator in input)) {
-    invalid('input', 'a video file, an image folder, a source URI, a VideoSource or an async iterable of frames', input);
-  }
-  const mode: AnalysisMode = tracker ? { kind: 'segment', tracker } : heatmap ? { kind: 'heatmap', target: heatmap } : { kind: 'pca' };
-  return run(model, input, { mode, size, prefetch, signal, render, tool, maxFrames });
+  return {
+    newMode: () => (trackerOptions ? { kind: 'segment', tracker: new ClusterTracker(trackerOptions) } : heatmap ? { kind: 'heatmap', target: heatmap } : { kind: 'pca' }),
+    size,
+    prefetch: integer(options.prefetch ?? Math.max(2, model.concurrency), 'prefetch', 1, 64),
+    signal: signalArg(options.signal, 'signal'),
+    render,
+    tool: oneOf(options.tool ?? 'auto', 'tool', ['auto', 'ffmpeg', 'gstreamer'] as const),
+    maxFrames: optional(options.maxFrames, (v) => integer(v, 'maxFrames', 1)),
+  };
 }
 
-interface RunConfig {
-  mode: AnalysisMode;
-  size: { height: number; width: number };
-  prefetch: number;
-  signal: AbortSignal | undefined;
-  render: { seg?: ReturnType<typeof resolveSegmentationOptions>; pca?: ReturnType<typeof resolvePcaOptions>; heat?: HeatmapRenderOptions } | undefined;
-  tool: VideoTool;
-  maxFrames: number | undefined;
+/** Opens a path or URI for an offline preset: every frame, in order. */
+export function openOffline(input: string, c: SegmentConfig): Promise<VideoSource> {
+  return openSource(input, { drop: false, decoder: c.tool, ...(c.maxFrames === undefined ? {} : { numBuffers: c.maxFrames }) });
 }
 
-async function* run(model: Model, input: string | VideoSource | AsyncIterable<RawImage>, c: RunConfig): AsyncGenerator<SegmentedFrame> {
+/** Analyses and renders one frame of the loop: the result {@link segmentVideo} yields. */
+export async function segmentFrame(f: LoopFrame, analysis: FrameAnalysis, mode: AnalysisMode, c: SegmentConfig): Promise<SegmentedFrame> {
+  const { features } = f;
+  const t1 = performance.now();
+  const { clusters, heatmap: heat, pca } = await analysis.run(features, mode, c.signal);
+  const t2 = performance.now();
+  const base = { photo: f.frame, width: f.width, height: f.height };
+  let rendered: RgbImage | undefined;
+  if (c.render?.seg && clusters) rendered = await renderSegmentationResolved(base, clusters, f.frame ? c.render.seg : { ...c.render.seg, mode: 'mask' });
+  else if (c.render?.pca && pca) rendered = await renderPcaResolved(base, pca, f.frame ? c.render.pca : { ...c.render.pca, mode: 'mask' });
+  else if (c.render?.heat && heat) rendered = await renderHeatmap(f.frame ?? { width: f.width, height: f.height }, heat, f.frame ? c.render.heat : { ...c.render.heat, overlay: false });
+  const t3 = performance.now();
+  return {
+    index: f.index,
+    name: f.name,
+    frame: f.frame,
+    grid: { ...features.grid },
+    labels: clusters?.labels,
+    centroids: clusters?.centroids,
+    k: clusters?.k,
+    inertia: clusters?.inertia,
+    reset: clusters?.reset,
+    pca,
+    heatmap: heat,
+    rendered,
+    timings: { ...f.timings, analysis: t2 - t1, render: t3 - t2, latency: t3 - f.capturedAt },
+  };
+}
+
+async function* run(model: Model, input: string | VideoSource | AsyncIterable<RawImage>, c: SegmentConfig): AsyncGenerator<SegmentedFrame> {
   if (c.signal?.aborted) throw new DinoError('ERR_DINO_ABORTED', 'segmentVideo was aborted', { cause: c.signal.reason });
-  const source =
-    typeof input === 'string'
-      ? await openSource(input, { drop: false, decoder: c.tool, ...(c.maxFrames === undefined ? {} : { numBuffers: c.maxFrames }) })
-      : input instanceof VideoSource
-        ? input
-        : new IterableSource(input);
+  const source = typeof input === 'string' ? await openOffline(input, c) : input instanceof VideoSource ? input : new IterableSource(input);
   const owned = source !== input;
   const analysis = new FrameAnalysis();
+  const mode = c.newMode();
   try {
     const frames = frameLoop(model, source, {
       mode: 'offline',
@@ -159,33 +200,7 @@ async function* run(model: Model, input: string | VideoSource | AsyncIterable<Ra
       ...(c.maxFrames === undefined ? {} : { maxFrames: c.maxFrames }),
       ...(c.signal ? { signal: c.signal } : {}),
     });
-    for await (const f of frames) {
-      const { features } = f;
-      const t1 = performance.now();
-      const { clusters, heatmap: heat, pca: pcaResult } = await analysis.run(features, c.mode, c.signal);
-      const t2 = performance.now();
-      const base = { photo: f.frame, width: f.width, height: f.height };
-      let rendered: RgbImage | undefined;
-      if (c.render?.seg && clusters) rendered = await renderSegmentationResolved(base, clusters, f.frame ? c.render.seg : { ...c.render.seg, mode: 'mask' });
-      else if (c.render?.pca && pcaResult) rendered = await renderPcaResolved(base, pcaResult, f.frame ? c.render.pca : { ...c.render.pca, mode: 'mask' });
-      else if (c.render?.heat && heat) rendered = await renderHeatmap(f.frame ?? { width: f.width, height: f.height }, heat, f.frame ? c.render.heat : { ...c.render.heat, overlay: false });
-      const t3 = performance.now();
-      yield {
-        index: f.index,
-        name: f.name,
-        frame: f.frame,
-        grid: { ...features.grid },
-        labels: clusters?.labels,
-        centroids: clusters?.centroids,
-        k: clusters?.k,
-        inertia: clusters?.inertia,
-        reset: clusters?.reset,
-        pca: pcaResult,
-        heatmap: heat,
-        rendered,
-        timings: { ...f.timings, analysis: t2 - t1, render: t3 - t2, latency: t3 - f.capturedAt },
-      };
-    }
+    for await (const f of frames) yield await segmentFrame(f, analysis, mode, c);
   } finally {
     if (owned) await source.dispose();
   }

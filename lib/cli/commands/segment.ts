@@ -2,30 +2,28 @@
  * `dinov3 segment`: k-means segmentation (or PCA-RGB pictures) of an image, a video file or a
  * directory of images, with stable colours across frames.
  */
-import { stat } from 'node:fs/promises';
-import { extname, parse as parsePath } from 'node:path';
+import { mkdir, stat } from 'node:fs/promises';
+import { extname, join, parse as parsePath } from 'node:path';
 
 import { DinoError } from '../../errors';
 import { writeNpy } from '../../io/npy';
 import { loadModel, type Model } from '../../model/model';
+import { segmentStreams } from '../../pipeline/segment-streams';
 import { segmentVideo, type SegmentVideoOptions } from '../../pipeline/segment-video';
-import { PipelineStats } from '../../pipeline/stats';
 import { PALETTE_NAMES, type PaletteName } from '../../render/palettes';
 import { renderPca, type PcaRenderOptions } from '../../render/pca';
 import { toPng } from '../../render/png';
 import { renderSegmentation, type SegmentationRenderOptions } from '../../render/segmentation';
 import { parseSize, type Size } from '../../util/size';
-import { openFrameWriter } from '../../video/frame-writer';
-import { openVideoWriter } from '../../video/encoder';
 import { ProgressBar } from '../../video/progress';
-import type { FrameSink } from '../../video/sink';
 import type { VideoTool } from '../../video/programs';
 import { openSource, type VideoSource } from '../../video/sources/source';
-import { flag, int, parse, required, str, type Options, type Parsed } from '../args';
+import { flag, int, list, parse, required, str, type Options, type Parsed } from '../args';
 import { checkPatchSize } from '../checks';
 import { loadOptions, MODEL_FLAGS, MODEL_OPTIONS_HELP } from '../model-options';
+import { SequenceOutput, type WriteSettings } from '../sequence-output';
 
-export const usage = `Usage: dinov3 segment --model MODEL.onnx (--image IMAGE | --input VIDEO | --input DIR/)
+export const usage = `Usage: dinov3 segment --model MODEL.onnx (--image IMAGE | --input VIDEO|DIR/|URI [--input ...])
                       --clusters K [--size HxW] [--seed S] [--alpha 0.4] [--palette jet|qualitative]
                       [--side-by-side] [--mask-only] [--pca] [--refresh N] [--scene-cut R]
                       [--no-stable] [--fps F] [--max-frames N] [--decoder auto|ffmpeg|gstreamer]
@@ -41,6 +39,9 @@ stay stable across frames: k-means starts from the previous frame's centroids, a
 from-scratch re-clustering (first frame, scene cut, --refresh N) is matched to the previous
 clusters. --no-stable clusters every frame from scratch (the tutorial's flickering colours).
 --labels writes int32 labels: [rows, cols] for an image, [frames, rows, cols] for a sequence.
+Several --input (videos, folders, camera or stream URIs) run through the model together, their
+frames batched into one inference per round; --output is then a folder with one output per
+input (NAME.mp4 for a video, NAME/ for an image folder) and --labels a folder of NAME.npy.
 A progress bar shows on a terminal; FPS and per-stage timings are printed at the end.
 Aliases: --n_clusters for --clusters, --input_size for --size, --patch_size to assert the
 model's patch size.
@@ -50,7 +51,7 @@ ${MODEL_OPTIONS_HELP}`;
 const options: Options = {
   model: { type: 'string' },
   image: { type: 'string' },
-  input: { type: 'string' },
+  input: { type: 'string', multiple: true },
   clusters: { type: 'string' },
   size: { type: 'string' },
   seed: { type: 'string' },
@@ -143,27 +144,29 @@ export function decoderOf(p: Parsed): VideoTool {
   return decoder;
 }
 
-/** Checks the sequence options and opens the input, before the (slower) model load. */
-async function openSequence(p: Parsed, input: string): Promise<{ source: VideoSource; kind: 'video' | 'dir' }> {
-  if (!flag(p, 'pca') && int(p, 'clusters') === undefined) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `--clusters is required (or --pca)\n\n${usage}`);
-  return openSequenceOutput(required(p, 'output', usage), input, decoderOf(p));
+/** An opened input and what its output is: a video file or a folder of PNG frames. */
+export interface Opened {
+  source: VideoSource;
+  kind: 'video' | 'dir';
 }
 
 /** Checks that `output` suits a sequence (a video file or DIR/) and opens `input`: every frame, in order. */
-export async function openSequenceOutput(output: string, input: string, tool: VideoTool): Promise<{ source: VideoSource; kind: 'video' | 'dir' }> {
+export async function openSequenceOutput(output: string, input: string, tool: VideoTool): Promise<Opened> {
   const kind = await outputKind(output);
   if (kind === 'png') throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `A video or image directory needs --output DIR/ (PNG frames) or a video file such as out.mp4, got '${output}'`);
   // drop: false — every frame, whatever the source: a file, a folder, a camera URI.
   return { source: await openSource(input, { drop: false, decoder: tool }), kind };
 }
 
-async function segmentSequence(model: Model, p: Parsed, opened: { source: VideoSource; kind: 'video' | 'dir' }, size: Size | undefined, out: (s: string) => void): Promise<void> {
+/** The pipeline options the sequence flags give. */
+function sequenceOptions(p: Parsed, size: Size | undefined): SegmentVideoOptions {
   const pca = flag(p, 'pca');
   const k = int(p, 'clusters');
+  if (!pca && k === undefined) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `--clusters is required (or --pca)\n\n${usage}`);
   const maxFrames = int(p, 'max-frames');
   const refresh = int(p, 'refresh');
   const sceneCut = num(p, 'scene-cut');
-  const options: SegmentVideoOptions = {
+  return {
     ...(k !== undefined ? { k } : {}),
     ...(size ? { size } : {}),
     seed: int(p, 'seed', 0) as number,
@@ -174,9 +177,6 @@ async function segmentSequence(model: Model, p: Parsed, opened: { source: VideoS
     render: renderOptions(p, pca),
     ...(maxFrames !== undefined ? { maxFrames } : {}),
   };
-  const fps = num(p, 'fps');
-  const labels = str(p, 'labels');
-  await writeSequence(model, opened, required(p, 'output', usage), options, { tool: decoderOf(p), ...(fps !== undefined ? { fps } : {}), ...(labels !== undefined ? { labels } : {}) }, out);
 }
 
 /**
@@ -184,80 +184,105 @@ async function segmentSequence(model: Model, p: Parsed, opened: { source: VideoS
  * or a folder of PNGs, with a progress bar and the stage timings at the end (`segment`, and
  * `heatmap --input`). `labels`: also write the per-frame labels (kept only when asked).
  */
-export async function writeSequence(
-  model: Model,
-  opened: { source: VideoSource; kind: 'video' | 'dir' },
-  output: string,
-  options: SegmentVideoOptions,
-  write: { tool: VideoTool; fps?: number; labels?: string },
-  out: (s: string) => void,
-): Promise<void> {
-  const { source, kind } = opened;
-  const input = source.uri;
-  const maxFrames = options.maxFrames;
-  const info = source.info;
-  const total = maxFrames !== undefined && info.frames !== undefined ? Math.min(maxFrames, info.frames) : (maxFrames ?? info.frames);
-  const fps = write.fps ?? info.fps ?? 25;
-  const bar = new ProgressBar(options.heatmap ? 'heatmap' : 'segment', total);
-  const stats = new PipelineStats();
-  // Per-frame labels are kept only when --labels asks for them: memory stays flat otherwise.
-  const labelsPath = write.labels;
-  const labels: Int32Array[] = [];
-  let grid = { rows: 0, cols: 0 };
-  let sink: FrameSink | undefined;
+export async function writeSequence(model: Model, opened: Opened, output: string, options: SegmentVideoOptions, write: WriteSettings, out: (s: string) => void): Promise<void> {
+  const sequence = new SequenceOutput(opened.source, opened.kind, output, write);
+  const { maxFrames } = options;
+  const known = opened.source.info.frames;
+  const bar = new ProgressBar(options.heatmap ? 'heatmap' : 'segment', maxFrames !== undefined && known !== undefined ? Math.min(maxFrames, known) : (maxFrames ?? known));
   try {
-    for await (const r of segmentVideo(model, source, options)) {
-      const picture = r.rendered as NonNullable<typeof r.rendered>;
-      if (!sink) sink = kind === 'video' ? await openVideoWriter(output, { width: picture.width, height: picture.height, fps, tool: write.tool }) : await openFrameWriter(output);
-      const t0 = performance.now();
-      await sink.write(picture, r.name !== undefined ? `${parsePath(r.name).name}.png` : undefined);
-      stats.add({ ...r.timings, encode: performance.now() - t0 });
-      if (labelsPath !== undefined && r.labels) labels.push(r.labels);
-      grid = r.grid;
-      bar.update(stats.frames);
+    for await (const r of segmentVideo(model, opened.source, options)) {
+      await sequence.add(r);
+      bar.update(sequence.stats.frames);
     }
     bar.finish();
-    if (sink) await sink.close();
   } catch (err) {
     bar.finish();
-    await sink?.abort();
+    await sequence.abort();
     throw err;
   }
-  stats.finish();
-  if (stats.frames === 0) throw new DinoError('ERR_DINO_SOURCE', `No frames could be read from ${input}`);
-  if (labelsPath !== undefined && labels.length > 0) {
-    const all = new Int32Array(labels.length * grid.rows * grid.cols);
-    labels.forEach((l, i) => all.set(l, i * l.length));
-    await writeNpy(labelsPath, all, [labels.length, grid.rows, grid.cols]);
+  await sequence.close();
+  out(sequence.summary(model));
+}
+
+/**
+ * Several inputs (`segment --input A --input B ...`): their frames batched into one inference per
+ * round (segmentStreams), each written to its own output in the `outputDir` folder — a video
+ * `<name>.mp4` for a video input, a folder `<name>/` for an image folder — and, with --labels, its
+ * labels as `<labels>/<name>.npy`. A failing input is reported and the others are finished.
+ */
+async function writeStreams(model: Model, inputs: readonly Opened[], outputDir: string, options: SegmentVideoOptions, write: WriteSettings, out: (s: string) => void): Promise<void> {
+  const names = uniqueNames(inputs.map((o) => parsePath(o.source.uri.replace(/\/+$/, '')).name || 'input'));
+  const { labels, ...settings } = write;
+  const sequences = inputs.map((o, i) => {
+    const name = names[i] as string;
+    const output = join(outputDir, o.kind === 'video' ? `${name}.mp4` : name);
+    return new SequenceOutput(o.source, o.kind, output, { ...settings, ...(labels !== undefined ? { labels: join(labels, `${name}.npy`) } : {}) });
+  });
+  if (labels !== undefined) await mkdir(labels, { recursive: true });
+  const known = inputs.map((o) => o.source.info.frames);
+  const bar = new ProgressBar('segment', known.every((n) => n !== undefined) ? known.reduce((a, b) => (a as number) + Math.min(b as number, options.maxFrames ?? Infinity), 0) : undefined);
+  const failures: string[] = [];
+  const batches: number[] = [];
+  let done = 0;
+  try {
+    for await (const e of segmentStreams(model, inputs.map((o) => o.source), options)) {
+      const sequence = sequences[e.stream] as SequenceOutput;
+      if (e.type === 'frame') {
+        await sequence.add(e.result);
+        batches.push(e.batch);
+        bar.update(++done);
+      } else if (e.type === 'error') {
+        failures.push(`${e.uri}: ${e.error.message}`);
+        await sequence.abort();
+      } else await sequence.close();
+    }
+    bar.finish();
+  } catch (err) {
+    bar.finish();
+    await Promise.all(sequences.map((s) => s.abort()));
+    throw err;
   }
-  out(
-    [
-      `input ${source.decoder === 'images' ? 'images' : 'video'} ${input}${info.width ? ` ${info.width}x${info.height}` : ''}${info.fps ? ` at ${info.fps.toFixed(2)} fps` : ''} (decoder ${source.decoder}), grid ${grid.rows}x${grid.cols}, backend ${model.backend}`,
-      stats.summary(),
-      `wrote ${stats.frames} frames to ${output} (${sink?.encoder ?? '?'})${labelsPath !== undefined && labels.length > 0 ? `\nwrote ${labelsPath}` : ''}`,
-    ].join('\n'),
-  );
+  const fill = batches.reduce((a, b) => a + b, 0) / Math.max(1, batches.length);
+  out([...sequences.filter((s) => s.stats.frames > 0).map((s) => s.summary(model)), `${inputs.length} inputs batched: ${fill.toFixed(2)} frames per inference on average`].join('\n\n'));
+  if (failures.length > 0) throw new DinoError('ERR_DINO_SOURCE', `${failures.length} of ${inputs.length} inputs failed:\n${failures.join('\n')}`);
+}
+
+/** Names made unique by a numeric suffix (two inputs called clip.mp4 in different folders). */
+function uniqueNames(names: readonly string[]): string[] {
+  return names.map((n, i) => (names.indexOf(n) === i && names.lastIndexOf(n) === i ? n : `${n}-${i + 1}`));
 }
 
 export async function run(argv: readonly string[], out: (s: string) => void): Promise<void> {
   const p = parse(argv, options);
   const modelPath = required(p, 'model', usage);
   const image = str(p, 'image');
-  const input = str(p, 'input');
-  if ((image === undefined) === (input === undefined)) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `Give exactly one of --image or --input\n\n${usage}`);
-  required(p, 'output', usage);
+  const inputs = list(p, 'input');
+  if ((image === undefined) === (inputs.length === 0)) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `Give exactly one of --image or --input\n\n${usage}`);
+  const output = required(p, 'output', usage);
+  if (inputs.length > 1 && (await outputKind(output)) !== 'dir') throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `With several --input, --output must be a directory (one output per input), got '${output}'`);
   const sizeText = str(p, 'size');
   const size = sizeText === undefined ? undefined : parseSize(sizeText, '--size');
-  const opened = input !== undefined ? await openSequence(p, input) : undefined;
+  const opened: Opened[] = [];
   let model: Model | undefined;
   try {
+    // The flags and inputs are checked, and the inputs opened, before the (slower) model load.
+    const sequence = inputs.length > 0 ? sequenceOptions(p, size) : undefined;
+    if (inputs.length > 1) {
+      for (const input of inputs) {
+        const source = await openSource(input, { drop: false, decoder: decoderOf(p) });
+        opened.push({ source, kind: source.decoder === 'images' ? 'dir' : 'video' });
+      }
+    } else if (inputs.length === 1) opened.push(await openSequenceOutput(output, inputs[0] as string, decoderOf(p)));
     model = await loadModel(modelPath, loadOptions(p));
     checkPatchSize(int(p, 'patch-size'), model.info.patchSize);
-    if (opened) await segmentSequence(model, p, opened, size, out);
+    const fps = num(p, 'fps');
+    const labels = str(p, 'labels');
+    const write = { tool: decoderOf(p), ...(fps !== undefined ? { fps } : {}) };
+    if (sequence && opened.length > 1) await writeStreams(model, opened, output, sequence, { ...write, ...(labels !== undefined ? { labels } : {}) }, out);
+    else if (sequence) await writeSequence(model, opened[0] as Opened, output, sequence, { ...write, ...(labels !== undefined ? { labels } : {}) }, out);
     else await segmentImage(model, p, image as string, size, out);
   } finally {
-    await opened?.source.dispose();
+    await Promise.all(opened.map((o) => o.source.dispose()));
     await model?.dispose();
   }
 }
-

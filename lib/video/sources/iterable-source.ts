@@ -21,6 +21,7 @@ export class IterableSource extends VideoSource {
   readonly #frames: AsyncIterator<RawImage>;
   #delivered = 0;
   #ended = false;
+  #pending: Promise<IteratorResult<RawImage>> | undefined;
 
   constructor(frames: AsyncIterable<RawImage>) {
     super({ protocol: 'caller', uri: 'caller://frames', location: '' });
@@ -28,9 +29,23 @@ export class IterableSource extends VideoSource {
   }
 
   async capture(options?: { timeoutMs?: number }): Promise<CaptureResult> {
-    timeoutArg(options);
+    const timeoutMs = timeoutArg(options);
     if (this.#ended) return { status: 'eos' };
-    const next = await this.#frames.next();
+    // A frame still coming when the timeout passes is kept for the next call.
+    const pending = (this.#pending ??= this.#frames.next());
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    let next: IteratorResult<RawImage> | 'timeout';
+    try {
+      next = await Promise.race([pending, timeout]);
+    } catch (err) {
+      this.#pending = undefined;
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (next === 'timeout') return { status: 'timeout' };
+    this.#pending = undefined;
     if (next.done) {
       this.#ended = true;
       return { status: 'eos' };
