@@ -79,3 +79,32 @@ export function livePage(title: string): string {
 </html>
 `;
 }
+
+/** The page for several sources: one live page per source (its own controls and timings) in a grid. */
+export function gridPage(title: string, streams: number): string {
+  const safe = title.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const columns = Math.ceil(Math.sqrt(streams));
+  const rows = Math.ceil(streams / columns);
+  const tiles = Array.from({ length: streams }, (_, i) => `  <iframe id="stream-${i}" src="s/${i}/" title="stream ${i}"></iframe>`).join('\n');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${safe}</title>
+<style>
+  body { font: 14px system-ui, sans-serif; margin: 0; background: #111; color: #eee; }
+  h1 { font-size: 16px; margin: 0; padding: 8px 12px; background: #1c1c1c; }
+  main { display: grid; grid-template-columns: repeat(${columns}, 1fr); gap: 4px; padding: 4px; }
+  iframe { width: 100%; height: calc((100vh - 48px) / ${rows}); border: 0; background: #111; }
+</style>
+</head>
+<body>
+<h1>${safe} — ${streams} sources, batched</h1>
+<main>
+${tiles}
+</main>
+</body>
+</html>
+`;
+}

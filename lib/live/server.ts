@@ -9,9 +9,12 @@ import type { AddressInfo } from 'node:net';
 
 import { DinoError, isDinoError } from '../errors';
 import type { Model } from '../model/model';
-import type { VideoSource } from '../video/sources/source';
+import { batchSettings, streamsLoop } from '../pipeline/streams';
+import { integer, invalid } from '../validate';
+import { VideoSource } from '../video/sources/source';
 import { LiveControls } from './controls';
-import { livePage } from './page';
+import { LiveStage } from './live-stage';
+import { gridPage, livePage } from './page';
 import { segmentStream, type LiveFrame, type SegmentStreamOptions } from './stream';
 
 export interface MjpegServerOptions {
@@ -143,14 +146,24 @@ export interface ServeLiveOptions extends Omit<SegmentStreamOptions, 'controls' 
   /** JPEG quality of the stream. Default 80. */
   jpegQuality?: number;
   title?: string;
-  /** Called with every frame (stats, logging, recording); a returned promise is awaited (back-pressure). */
-  onFrame?: (frame: LiveFrame) => void | Promise<void>;
+  /** Several sources: how long a batch waits for their frames before it runs with those it has (ms). Default 40. */
+  batchDeadlineMs?: number;
+  /**
+   * Called with every frame (stats, logging, recording) and the index of its source; a returned
+   * promise is awaited (back-pressure).
+   */
+  onFrame?: (frame: LiveFrame, stream: number) => void | Promise<void>;
+  /** Several sources: called when one ends or fails (the others go on). */
+  onStreamEnd?: (stream: number, error: DinoError | undefined) => void;
 }
 
 export interface LiveService {
   server: Server;
   url: string;
+  /** The MJPEG server of the first source. */
   mjpeg: MjpegServer;
+  /** One MJPEG server per source (their pages are at `s/0/`, `s/1/`, ... with several sources). */
+  streams: readonly MjpegServer[];
   /** Resolves when the stream ends (end of source, error or stop()). */
   done: Promise<void>;
   /** Stops the stream and closes the server. */
@@ -158,23 +171,46 @@ export interface LiveService {
 }
 
 /**
- * Runs segmentStream on a source and serves the live page on http://host:port/.
+ * Runs segmentStream on a source and serves the live page on http://host:port/. With several
+ * sources, their frames are batched into one inference per round (as segmentStreams does) and
+ * the page is a grid with one live view per source, each with its own controls, FPS and
+ * timings; a source that stalls does not stall the others, one that ends or fails is reported
+ * through `onStreamEnd` and the others go on (`done` rejects only when every source failed).
  * @example
  * ```ts
  * const live = await serveLive(model, await openSource('csi://0'), { k: 3, port: 8080 });
  * console.log(`open ${live.url}`);
  * ```
  */
-export async function serveLive(model: Model, source: VideoSource, options: ServeLiveOptions = {}): Promise<LiveService> {
-  const { port = 8080, host = '127.0.0.1', jpegQuality = 80, title, onFrame, signal, ...streamOptions } = options;
-  const controls = new LiveControls({
-    ...(streamOptions.mode ? { mode: streamOptions.mode } : {}),
-    ...(streamOptions.k !== undefined ? { k: streamOptions.k } : {}),
-    ...(streamOptions.alpha !== undefined ? { alpha: streamOptions.alpha } : {}),
-    ...(streamOptions.point ? { point: streamOptions.point } : {}),
+export async function serveLive(model: Model, source: VideoSource | readonly VideoSource[], options: ServeLiveOptions = {}): Promise<LiveService> {
+  const sources: readonly VideoSource[] = Array.isArray(source) ? source : [source as VideoSource];
+  if (sources.length === 0 || !sources.every((s) => s instanceof VideoSource)) invalid('source', 'a VideoSource or a non-empty array of them', source);
+  const { port = 8080, host = '127.0.0.1', jpegQuality = 80, title, onFrame, onStreamEnd, signal, batchDeadlineMs, ...streamOptions } = options;
+  const grid = sources.length > 1;
+  const tiles = sources.map((s) => {
+    const controls = new LiveControls({
+      ...(streamOptions.mode ? { mode: streamOptions.mode } : {}),
+      ...(streamOptions.k !== undefined ? { k: streamOptions.k } : {}),
+      ...(streamOptions.alpha !== undefined ? { alpha: streamOptions.alpha } : {}),
+      ...(streamOptions.point ? { point: streamOptions.point } : {}),
+    });
+    return mjpegServer({ controls, ...(grid ? { title: s.uri } : title ? { title } : {}) });
   });
-  const mjpeg = mjpegServer({ controls, ...(title ? { title } : {}) });
-  const server = createServer(mjpeg.handler);
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (!grid) return (tiles[0] as MjpegServer).handler(req, res);
+    const m = /^\/s\/(\d+)\//.exec(path);
+    const tile = m ? tiles[Number(m[1])] : undefined;
+    if (tile) return tile.handler(req, res);
+    if (req.method === 'GET' && (path === '/' || path === '/index.html')) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(gridPage(title ?? 'dinov3 live', sources.length));
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: 'not found', message: `${req.method} ${path}` }));
+  };
+  const server = createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(new DinoError('ERR_DINO_INVALID_ARGUMENT', `Cannot listen on ${host}:${port}: ${err.message}`, { cause: err })));
     server.listen(port, host, () => resolve());
@@ -182,12 +218,44 @@ export async function serveLive(model: Model, source: VideoSource, options: Serv
   const address = server.address() as AddressInfo;
   const stop = new AbortController();
   const combined = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+  const run = async (): Promise<void> => {
+    if (!grid) {
+      const controls = (tiles[0] as MjpegServer).controls;
+      for await (const frame of segmentStream(model, sources[0] as VideoSource, { ...streamOptions, controls, jpegQuality, signal: combined })) {
+        (tiles[0] as MjpegServer).publish(frame);
+        await onFrame?.(frame, 0);
+      }
+      return;
+    }
+    const { size, palette, colormap, maxFrames, frameTimeoutMs } = streamOptions;
+    const stages = tiles.map((t) => new LiveStage(t.controls, { palette, colormap, jpegQuality, signal: combined }));
+    const loop = streamsLoop(model, sources, {
+      mode: 'live',
+      ...batchSettings({ batchDeadlineMs, frameTimeoutMs }),
+      ...(size === undefined ? {} : { size }),
+      ...(maxFrames === undefined ? {} : { maxFrames: integer(maxFrames, 'maxFrames', 1) }),
+      signal: combined,
+    });
+    let failed = 0;
+    let lastError: DinoError | undefined;
+    for await (const e of loop) {
+      if (e.type === 'frame') {
+        const frame = await (stages[e.stream] as LiveStage).process(e.frame);
+        (tiles[e.stream] as MjpegServer).publish(frame);
+        await onFrame?.(frame, e.stream);
+      } else {
+        if (e.type === 'error') {
+          failed += 1;
+          lastError = e.error;
+        }
+        onStreamEnd?.(e.stream, e.type === 'error' ? e.error : undefined);
+      }
+    }
+    if (lastError && failed === sources.length) throw lastError;
+  };
   const done = (async () => {
     try {
-      for await (const frame of segmentStream(model, source, { ...streamOptions, controls, jpegQuality, signal: combined })) {
-        mjpeg.publish(frame);
-        await onFrame?.(frame);
-      }
+      await run();
     } catch (err) {
       if (!(combined.aborted && isDinoError(err, 'ERR_DINO_ABORTED'))) throw err;
     }
@@ -196,14 +264,15 @@ export async function serveLive(model: Model, source: VideoSource, options: Serv
   return {
     server,
     url: `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}/`,
-    mjpeg,
+    mjpeg: tiles[0] as MjpegServer,
+    streams: tiles,
     done,
     async stop() {
       stop.abort();
       await done.catch(() => undefined);
-      mjpeg.close();
+      for (const t of tiles) t.close();
       await new Promise<void>((r) => server.close(() => r()));
-      await source.dispose();
+      await Promise.all(sources.map((s) => s.dispose()));
     },
   };
 }

@@ -6,11 +6,11 @@
  */
 import type { DinoError } from '../errors';
 import type { Model } from '../model/model';
-import { boolean, integer, invalid, optional } from '../validate';
+import { boolean, invalid } from '../validate';
 import { openSource, VideoSource } from '../video/sources/source';
 import { FrameAnalysis } from './frame-analysis';
 import { openOffline, resolveSegmentConfig, segmentFrame, type SegmentedFrame, type SegmentVideoOptions } from './segment-video';
-import { streamsLoop } from './streams';
+import { batchSettings, streamsLoop } from './streams';
 
 /** Options of {@link segmentStreams}: those of {@link segmentVideo}, per stream, and the batching. */
 export interface SegmentStreamsOptions extends Omit<SegmentVideoOptions, 'prefetch'> {
@@ -30,9 +30,6 @@ export type StreamResult =
   | { type: 'frame'; stream: number; uri: string; result: SegmentedFrame; /** Frames in the inference batch this frame was part of. */ batch: number }
   | { type: 'end'; stream: number; uri: string }
   | { type: 'error'; stream: number; uri: string; error: DinoError };
-
-/** Defaults of {@link SegmentStreamsOptions}. */
-export const STREAMS_DEFAULTS = { batchDeadlineMs: 40, frameTimeoutMs: 5000 } as const;
 
 /**
  * Segments several sources at once (paths or URIs as {@link openSource} takes them, or opened
@@ -58,8 +55,7 @@ export function segmentStreams(model: Model, inputs: ReadonlyArray<string | Vide
   }
   const config = resolveSegmentConfig(model, { ...options, prefetch: 1 });
   const live = boolean(options.live ?? false, 'live');
-  const batchDeadlineMs = integer(options.batchDeadlineMs ?? STREAMS_DEFAULTS.batchDeadlineMs, 'batchDeadlineMs', 0, 60_000);
-  const frameTimeoutMs = optional(options.frameTimeoutMs, (v) => integer(v, 'frameTimeoutMs', 1)) ?? STREAMS_DEFAULTS.frameTimeoutMs;
+  const batching = batchSettings(options);
   return run();
 
   async function* run(): AsyncGenerator<StreamResult> {
@@ -78,8 +74,7 @@ export function segmentStreams(model: Model, inputs: ReadonlyArray<string | Vide
       const loop = streamsLoop(model, sources, {
         mode: live ? 'live' : 'offline',
         size: config.size,
-        batchDeadlineMs,
-        frameTimeoutMs,
+        ...batching,
         ...(config.maxFrames === undefined ? {} : { maxFrames: config.maxFrames }),
         ...(config.signal ? { signal: config.signal } : {}),
       });

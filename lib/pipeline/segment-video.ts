@@ -108,7 +108,7 @@ export function segmentVideo(model: Model, input: string | VideoSource | AsyncIt
   return run(model, input, config);
 }
 
-/** The validated settings of an offline preset (segmentVideo, segmentStreams). */
+/** @internal The validated settings of an offline preset (segmentVideo, segmentStreams). */
 export interface SegmentConfig {
   /** A new analysis mode for one stream (its own cluster tracker). */
   newMode: () => AnalysisMode;
@@ -120,7 +120,7 @@ export interface SegmentConfig {
   maxFrames: number | undefined;
 }
 
-/** Validates {@link SegmentVideoOptions} (k against the patch count at the input size included). */
+/** @internal Validates {@link SegmentVideoOptions} (k against the patch count at the input size included). */
 export function resolveSegmentConfig(model: Model, options: SegmentVideoOptions): SegmentConfig {
   if (!isObject(options as unknown)) invalid('options', '{ k, ... }', options);
   const pca = boolean(options.pca ?? false, 'pca');
@@ -152,12 +152,12 @@ export function resolveSegmentConfig(model: Model, options: SegmentVideoOptions)
   };
 }
 
-/** Opens a path or URI for an offline preset: every frame, in order. */
+/** @internal Opens a path or URI for an offline preset: every frame, in order. */
 export function openOffline(input: string, c: SegmentConfig): Promise<VideoSource> {
   return openSource(input, { drop: false, decoder: c.tool, ...(c.maxFrames === undefined ? {} : { numBuffers: c.maxFrames }) });
 }
 
-/** Analyses and renders one frame of the loop: the result {@link segmentVideo} yields. */
+/** @internal Analyses and renders one frame of the loop: the result {@link segmentVideo} yields. */
 export async function segmentFrame(f: LoopFrame, analysis: FrameAnalysis, mode: AnalysisMode, c: SegmentConfig): Promise<SegmentedFrame> {
   const { features } = f;
   const t1 = performance.now();

@@ -13,8 +13,20 @@ import { DinoError, isDinoError, toDinoError } from '../errors';
 import type { Features } from '../features';
 import type { Model } from '../model/model';
 import type { SizeLike } from '../util/size';
+import { integer } from '../validate';
 import type { VideoSource } from '../video/sources/source';
 import { inferFrames, prepareFrame, type LoopFrame, type PreparedFrame } from './frames';
+
+/** Defaults of the multi-source pipelines (segmentStreams, serveLive with several sources). */
+export const STREAMS_DEFAULTS = { batchDeadlineMs: 40, frameTimeoutMs: 5000 } as const;
+
+/** Validates the batching settings of a multi-source pipeline, defaults filled in. */
+export function batchSettings(o: { batchDeadlineMs?: number | undefined; frameTimeoutMs?: number | undefined }): { batchDeadlineMs: number; frameTimeoutMs: number } {
+  return {
+    batchDeadlineMs: integer(o.batchDeadlineMs ?? STREAMS_DEFAULTS.batchDeadlineMs, 'batchDeadlineMs', 0, 60_000),
+    frameTimeoutMs: integer(o.frameTimeoutMs ?? STREAMS_DEFAULTS.frameTimeoutMs, 'frameTimeoutMs', 1),
+  };
+}
 
 export interface StreamsLoopOptions {
   mode: 'offline' | 'live';

@@ -11,18 +11,20 @@ import { parseSize } from '../../util/size';
 import { openVideoWriter } from '../../video/encoder';
 import { openFrameWriter } from '../../video/frame-writer';
 import type { FrameSink } from '../../video/sink';
-import { openSource } from '../../video/sources/source';
+import { openSource, type VideoSource } from '../../video/sources/source';
 import { oneOf } from '../../validate';
-import { flag, int, parse, str, type Options } from '../args';
+import { flag, int, list, parse, str, type Options } from '../args';
 import { loadOptions, MODEL_FLAGS, MODEL_OPTIONS_HELP } from '../model-options';
 
-export const usage = `Usage: dinov3 live --source URI [--model MODEL.onnx] [--clusters 3] [--mode segment|heatmap|pca]
+export const usage = `Usage: dinov3 live --source URI [--source URI ...] [--model MODEL.onnx] [--clusters 3] [--mode segment|heatmap|pca]
                    [--alpha 0.4] [--size HxW] [--width W --height H --fps N] [--port 8080] [--host 127.0.0.1]
                    [--frames N] [--record out.mp4 | --record frames/] [--decoder auto|capture|ffmpeg|gstreamer]
                    [model options]
 
 Serves a live page (MJPEG view, FPS and stage timings, k/alpha controls, click a point for its
-similarity heatmap) on http://127.0.0.1:PORT/. Sources: csi://0, v4l2:///dev/video0, rtsp://...,
+similarity heatmap) on http://127.0.0.1:PORT/. Several --source: their frames are batched into
+one inference per round and the page shows a grid, one view (controls, FPS, timings) per source;
+a source that stalls does not stall the others, one that ends or fails is reported. Sources: csi://0, v4l2:///dev/video0, rtsp://...,
 file://video.mp4, a folder of images, test://ball. Frames come from the in-process capture module
 when it is built, else from ffmpeg or gst-launch-1.0 (--decoder forces one). Without --model a small test model with
 seeded weights is generated (for trying the pipeline). Bound to localhost unless --host says otherwise.
@@ -32,7 +34,7 @@ path ending in /, numbered PNGs.
 ${MODEL_OPTIONS_HELP}`;
 
 const options: Options = {
-  source: { type: 'string' },
+  source: { type: 'string', multiple: true },
   model: { type: 'string' },
   clusters: { type: 'string' },
   mode: { type: 'string' },
@@ -52,34 +54,42 @@ const options: Options = {
 
 export async function run(argv: readonly string[], out: (s: string) => void): Promise<void> {
   const p = parse(argv, options);
-  const uri = str(p, 'source');
-  if (uri === undefined) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `--source is required\n\n${usage}`);
+  const uris = list(p, 'source');
+  if (uris.length === 0) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `--source is required\n\n${usage}`);
+  const record = str(p, 'record');
+  if (record !== undefined && uris.length > 1) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', '--record takes one --source');
   let modelPath = str(p, 'model');
   if (modelPath === undefined) {
     modelPath = join(mkdtempSync(join(tmpdir(), 'dinov3-live-')), 'test-model.onnx');
     await writeTinyDinov3(modelPath);
     out(`no --model given: using a generated test model with seeded weights (${modelPath})`);
   }
-  const model = await loadModel(modelPath, loadOptions(p));
   const width = int(p, 'width');
   const height = int(p, 'height');
   const fps = str(p, 'fps');
   const decoder = str(p, 'decoder');
-  const source = await openSource(uri, {
+  const sourceOptions = {
     ...(decoder === undefined ? {} : { decoder: oneOf(decoder, '--decoder', ['auto', 'capture', 'ffmpeg', 'gstreamer'] as const) }),
     ...(width === undefined ? {} : { width }),
     ...(height === undefined ? {} : { height }),
     ...(fps === undefined ? {} : { frameRate: Number(fps) }),
-    ...(uri.startsWith('test://') ? { live: true } : {}),
-  });
+  };
+  const model = await loadModel(modelPath, loadOptions(p));
+  const sources: VideoSource[] = [];
+  try {
+    for (const uri of uris) sources.push(await openSource(uri, { ...sourceOptions, ...(uri.startsWith('test://') ? { live: true } : {}) }));
+  } catch (err) {
+    await Promise.all(sources.map((s) => s.dispose()));
+    await model.dispose();
+    throw err;
+  }
   const mode = str(p, 'mode');
   const alpha = str(p, 'alpha');
   const size = str(p, 'size');
   const frames = int(p, 'frames');
-  let last = 0;
-  const record = str(p, 'record');
+  const last = sources.map(() => 0);
   let sink: FrameSink | undefined;
-  const live = await serveLive(model, source, {
+  const live = await serveLive(model, sources, {
     port: int(p, 'port', 8080) as number,
     host: str(p, 'host') ?? '127.0.0.1',
     k: int(p, 'clusters', 3) as number,
@@ -87,8 +97,9 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
     ...(alpha === undefined ? {} : { alpha: Number(alpha) }),
     ...(size === undefined ? {} : { size: parseSize(size, '--size') }),
     ...(frames === undefined ? {} : { maxFrames: frames }),
-    title: `dinov3 live — ${source.uri}`,
-    onFrame: async (f) => {
+    title: `dinov3 live — ${sources.map((s) => s.uri).join(', ')}`,
+    onStreamEnd: (i, error) => out(`${(sources[i] as VideoSource).uri}: ${error ? `failed: ${error.code}: ${error.message}` : 'ended'}`),
+    onFrame: async (f, i) => {
       if (record !== undefined) {
         sink ??= record.endsWith('/')
           ? await openFrameWriter(record)
@@ -96,15 +107,16 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
         await sink.write(f.rendered);
       }
       const t = performance.now();
-      if (flag(p, 'quiet') || t - last < 2000) return;
-      last = t;
+      if (flag(p, 'quiet') || t - (last[i] as number) < 2000) return;
+      last[i] = t;
       const s = f.timings;
       process.stderr.write(
-        `frame ${f.index}  ${f.fps.toFixed(1)} fps  capture ${s.capture.toFixed(1)}  preprocess ${s.preprocess.toFixed(1)}  inference ${s.inference.toFixed(1)}  analysis ${s.analysis.toFixed(1)}  render ${s.render.toFixed(1)}  encode ${(s.encode ?? 0).toFixed(1)}  latency ${s.latency.toFixed(1)} ms\n`,
+        `${sources.length > 1 ? `[${i}] ` : ''}frame ${f.index}  ${f.fps.toFixed(1)} fps  capture ${s.capture.toFixed(1)}  preprocess ${s.preprocess.toFixed(1)}  inference ${s.inference.toFixed(1)}  analysis ${s.analysis.toFixed(1)}  render ${s.render.toFixed(1)}  encode ${(s.encode ?? 0).toFixed(1)}  latency ${s.latency.toFixed(1)} ms\n`,
       );
     },
   });
-  out(`live view of ${source.uri} (${model.info.backend}, frames from ${source.decoder}) at ${live.url}  — Ctrl-C to stop`);
+  const from = sources.map((s) => `${s.uri} (frames from ${s.decoder})`).join(', ');
+  out(`live view of ${from} on ${model.info.backend}${sources.length > 1 ? `, ${sources.length} sources batched` : ''} at ${live.url}  — Ctrl-C to stop`);
   const stop = (): void => void live.stop();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

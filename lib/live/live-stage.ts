@@ -1,0 +1,125 @@
+/**
+ * The live stage of one stream: a frame's features to the picture the live view shows —
+ * clusters with stable colours, the similarity map of the queried point, or PCA, drawn over the
+ * frame and optionally JPEG-encoded — following the stream's {@link LiveControls} as they change.
+ * segmentStream (one source) and the multi-source grid run one per stream.
+ * Internal: not part of the public API.
+ * @module
+ */
+import sharp from 'sharp';
+
+import type { Heatmap, PcaResult } from '../analysis/types';
+import { ClusterTracker } from '../pipeline/cluster-tracker';
+import { FrameAnalysis, type AnalysisMode } from '../pipeline/frame-analysis';
+import type { FrameTimings, LoopFrame } from '../pipeline/frames';
+import type { ColormapName } from '../render/colormaps';
+import { renderHeatmap } from '../render/heatmap';
+import type { PaletteName } from '../render/palettes';
+import { renderPca } from '../render/pca';
+import { renderSegmentation } from '../render/segmentation';
+import type { RgbImage } from '../render/types';
+import type { LiveControls, LiveSettings } from './controls';
+
+export interface LiveStageOptions {
+  palette?: PaletteName | undefined;
+  colormap?: ColormapName | undefined;
+  /** JPEG quality 1..100, or 0 for no JPEG. */
+  jpegQuality: number;
+  signal?: AbortSignal | undefined;
+}
+
+/** One frame of a live stream as the live view shows it. */
+export interface LiveFrame {
+  index: number;
+  /** Sequence number from the source (gaps: frames dropped to stay live). */
+  sequence: number;
+  settings: Readonly<LiveSettings>;
+  /**
+   * The captured picture (packed RGB); undefined for frames that stayed in device memory (NVMM
+   * zero copy), whose pixels never reach the CPU: their analysis is drawn on a plain background.
+   */
+  frame: RgbImage | undefined;
+  grid: { rows: number; cols: number };
+  labels: Int32Array | undefined;
+  heatmap: Heatmap | undefined;
+  pca: PcaResult | undefined;
+  rendered: RgbImage;
+  jpeg: Buffer | undefined;
+  /** Milliseconds per stage (the timings type of every pipeline). */
+  timings: FrameTimings;
+  /** Frames per second over the last second or so. */
+  fps: number;
+}
+
+const now = (): number => performance.now();
+
+export class LiveStage {
+  #tracker: ClusterTracker | undefined;
+  #trackerVersion = -1;
+  readonly #analysis = new FrameAnalysis();
+  readonly #times: number[] = [];
+
+  constructor(
+    readonly controls: LiveControls,
+    private readonly options: LiveStageOptions,
+  ) {}
+
+  /** Analyses, renders and encodes one frame (its features stay the caller's). */
+  async process(current: LoopFrame): Promise<LiveFrame> {
+    const { features } = current;
+    const { palette, colormap, jpegQuality, signal } = this.options;
+    const settings = this.controls.settings;
+    const t1 = now();
+    const result = await this.#analysis.run(features, this.#mode(current), signal);
+    const labels = result.clusters?.labels;
+    const { heatmap, pca } = result;
+    const t2 = now();
+    // Frames kept in device memory have no photo on the host: their analysis is drawn alone.
+    const base = current.frame ?? { width: current.width, height: current.height };
+    const overPhoto = current.frame !== undefined;
+    const rendered =
+      labels !== undefined
+        ? await renderSegmentation(base, { labels, grid: features.grid, k: this.#tracker?.k ?? settings.k }, { alpha: settings.alpha, mode: overPhoto ? 'overlay' : 'mask', ...(palette ? { palette } : {}) })
+        : heatmap !== undefined
+          ? await renderHeatmap(base, heatmap, { overlay: overPhoto, alpha: Math.max(settings.alpha, 0.3), ...(colormap ? { colormap } : {}) })
+          : await renderPca(base, pca as PcaResult, { alpha: settings.alpha });
+    const t3 = now();
+    const jpeg = jpegQuality > 0 ? await sharp(rendered.data, { raw: { width: rendered.width, height: rendered.height, channels: 3 } }).jpeg({ quality: jpegQuality, optimiseCoding: false }).toBuffer() : undefined;
+    const t4 = now();
+    const times = this.#times;
+    times.push(t4);
+    while (times.length > 1 && (times[0] as number) < t4 - 1000) times.shift();
+    const fps = times.length > 1 ? ((times.length - 1) * 1000) / (t4 - (times[0] as number)) : 0;
+    return {
+      index: current.index,
+      sequence: current.sequence,
+      settings,
+      frame: current.frame,
+      grid: { ...features.grid },
+      labels,
+      heatmap,
+      pca,
+      rendered,
+      jpeg,
+      timings: { ...current.timings, analysis: t2 - t1, render: t3 - t2, encode: t4 - t3, latency: t4 - current.capturedAt },
+      fps,
+    };
+  }
+
+  /** What the current settings ask of this frame; a new k or new settings restart the clusters. */
+  #mode(current: LoopFrame): AnalysisMode {
+    const settings = this.controls.settings;
+    if (settings.mode === 'segment') {
+      if (!this.#tracker || this.#trackerVersion !== this.controls.version || this.#tracker.k !== settings.k) {
+        if (!this.#tracker || this.#tracker.k !== settings.k) this.#tracker = new ClusterTracker({ k: Math.min(settings.k, current.features.patchCount) });
+        this.#trackerVersion = this.controls.version;
+      }
+      return { kind: 'segment', tracker: this.#tracker };
+    }
+    if (settings.mode === 'heatmap') {
+      const point = settings.point ?? { x: current.width / 2, y: current.height / 2 };
+      return { kind: 'heatmap', target: { x: Math.min(current.width - 1, point.x), y: Math.min(current.height - 1, point.y) } };
+    }
+    return { kind: 'pca' };
+  }
+}
