@@ -23,8 +23,9 @@ export const MODEL_OPTIONS_HELP = `Model options:
   --sessions N                         ONNX Runtime sessions side by side (default 1); for video
                                        on a CPU with few cores, 2 give more frames per second`;
 
-export function loadOptions(p: Parsed): LoadOptions {
-  const o: LoadOptions = {};
+/** The load options the flags give; `streams` > 1 builds TensorRT engines for batches of that many. */
+export function loadOptions(p: Parsed, streams = 1): LoadOptions {
+  const o: LoadOptions = streams > 1 ? { tensorrt: { batch: streams } } : {};
   const backend = str(p, 'backend');
   if (backend !== undefined) o.backend = oneOf(backend, '--backend', ['auto', 'onnxruntime', 'tensorrt'] as const) as BackendChoice;
   const threads = int(p, 'threads');

@@ -85,6 +85,15 @@ export class Model {
   }
 
   /**
+   * The largest batch one inference takes: a TensorRT engine's profile maximum (build the
+   * engine with `batch: { min: 1, opt: N, max: N }` to batch N streams), the batch a graph is
+   * fixed to, else unlimited (Infinity). Multi-source pipelines split their rounds to fit.
+   */
+  get maxBatch(): number {
+    return this.#contract.fixedBatch ?? this.info.engine?.profile.max[0] ?? Infinity;
+  }
+
+  /**
    * Inferences this model runs at once (ONNX Runtime: its `sessions`; TensorRT: 1). Pipelines
    * keep this many frames in inference.
    */

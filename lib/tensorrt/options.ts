@@ -31,7 +31,10 @@ export interface BuildEngineOptions {
   precision?: Precision;
   /** Input sizes. Default: the model's fixed size, or 224 fixed. */
   sizes?: EngineSizes;
-  /** Batch sizes { min, opt, max }. Default 1. */
+  /**
+   * Images per inference: `N` takes batches of 1 to N, optimised for N (several streams through
+   * one model: the number of streams); `{ min, opt, max }` sets the profile exactly. Default 1.
+   */
   batch?: number | { min: number; opt: number; max: number };
   /** Builder workspace limit in MiB (set one on Jetson: it shares memory with the CPU). Default 1024. */
   workspaceMiB?: number;

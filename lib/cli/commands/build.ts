@@ -12,7 +12,9 @@ export const usage = `Usage: dinov3 build --model MODEL.onnx [--precision best|f
 
 Builds a TensorRT engine on this machine and caches it (engines/ or --cache-dir; key = model
 sha256 + TensorRT + CUDA + GPU + precision + sizes + flags). 'best' tries fp16 and keeps it only
-if it matches ONNX Runtime (per-token cosine >= --min-cosine, no NaN), else fp32. Ctrl-C cancels.`;
+if it matches ONNX Runtime (per-token cosine >= --min-cosine, no NaN), else fp32. Ctrl-C cancels.
+--batch N: batches of 1 to N images per inference, optimised for N (several streams through one
+model: their number; \`segment\` and \`live\` with N inputs build for N themselves).`;
 
 const options: Options = {
   model: { type: 'string' },
