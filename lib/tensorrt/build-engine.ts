@@ -14,13 +14,13 @@ import type { Backend, HostTensor } from '../backends/backend';
 import { OnnxRuntimeBackend } from '../backends/onnxruntime';
 import { TensorRtBackend } from '../backends/tensorrt';
 import { detectContract, type ModelContract } from '../model/contract';
-import { readGraphFacts } from '../model/graph-facts';
+import { readGraphFacts, type GraphInfo } from '../model/graph-facts';
 import { readPreprocessorConfig } from '../model/preprocessor-config';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../options';
 import { cancelBridge } from '../util/cancel';
 import { integer, invalid, isObject, number, oneOf, signalArg, throwIfAborted } from '../validate';
 import { accuracyReport, compareRows, probePixels, type AccuracyReport } from './accuracy';
-import { engineKey, onnxSha256, type EngineKeyFields } from './cache-key';
+import { engineKey, onnxSha256, onnxStamp, type EngineKeyFields } from './cache-key';
 import { EngineCache, type EngineRecord } from './engine-cache';
 import { ENGINE_DEFAULTS, type BuildEngineOptions, type Precision } from './options';
 import { resolveProfile, type Profile } from './profile';
@@ -53,7 +53,8 @@ function warn(message: string): void {
   process.emitWarning(message, { code: 'DINOV3_ENGINE_STALE' });
 }
 
-interface Environment {
+/** The machine an engine is built for (part of its cache key). Internal. */
+export interface Environment {
   tensorrt: string;
   cuda: string;
   gpu: string;
@@ -75,6 +76,19 @@ function environment(): Environment {
   }
   const rt = caps.cuda.runtimeVersion ?? 0;
   return { tensorrt: trt.runtimeVersion, cuda: `${Math.floor(rt / 1000)}.${(rt % 1000) / 10}`, gpu: device.name, computeCapability: device.computeCapability };
+}
+
+/** The cache-key fields of one candidate engine. Internal (exported for tests). */
+export function candidateFields(sha: string, env: Environment, candidate: NativeTrtPrecision, profile: Profile, options: BuildEngineOptions): EngineKeyFields {
+  const trtMajor = Number(env.tensorrt.split('.')[0]);
+  return {
+    onnxSha256: sha,
+    ...env,
+    precision: candidate,
+    profile,
+    flags: { pinNormsFp32: candidate === 'fp16' && trtMajor < 10, workspaceMiB: options.workspaceMiB ?? ENGINE_DEFAULTS.workspaceMiB, optimizationLevel: options.optimizationLevel ?? null },
+    library: LIBRARY_MAJOR,
+  };
 }
 
 /** Precisions to try, in order, with the reason for each. */
@@ -155,6 +169,30 @@ function validate(options: BuildEngineOptions): void {
  * @throws DinoError ERR_DINO_TENSORRT_UNAVAILABLE, ERR_DINO_UNSUPPORTED_OP, ERR_DINO_ENGINE_BUILD, ERR_DINO_PRECISION, ERR_DINO_ABORTED
  */
 export async function buildEngine(onnxPath: string, options: BuildEngineOptions = {}): Promise<EngineInfo> {
+  return (await prepareEngine(onnxPath, options)).info;
+}
+
+/** What {@link prepareEngine} knows already (the loader has read the graph) or is told (tests). */
+export interface PrepareContext {
+  /** The graph facts, when the caller has read them (the ONNX is then not inspected again). */
+  graph?: GraphInfo;
+  /** The machine (TensorRT, CUDA, GPU); read from the addon when absent. */
+  env?: Environment;
+}
+
+/** An engine and its plan bytes (read once and checked against the sidecar). */
+export interface PreparedEngine {
+  info: EngineInfo;
+  plan: Buffer;
+}
+
+/**
+ * {@link buildEngine}, returning the plan bytes too. A cached engine costs one read of its
+ * sidecar(s) and plan: the contract comes from the graph facts (no ONNX Runtime session), and the
+ * ONNX is hashed only when its size or mtime differ from what a sidecar recorded.
+ * Internal: not part of the public API.
+ */
+export async function prepareEngine(onnxPath: string, options: BuildEngineOptions = {}, context: PrepareContext = {}): Promise<PreparedEngine> {
   if (typeof onnxPath !== 'string' || onnxPath.length === 0) invalid('onnxPath', 'the path of an ONNX file', onnxPath);
   validate(options);
   const abs = resolvePath(onnxPath);
@@ -165,49 +203,46 @@ export async function buildEngine(onnxPath: string, options: BuildEngineOptions 
   }
   const signal = options.signal;
   const progress = options.onProgress ?? (() => undefined);
-  const env = environment();
-  const facts = await readGraphFacts(abs);
-  const reference = await OnnxRuntimeBackend.create(abs);
+  const env = context.env ?? environment();
+  const facts = context.graph ?? (await readGraphFacts(abs));
+  // The ONNX Runtime reference session is started only when an engine must be built.
+  let reference: OnnxRuntimeBackend | undefined;
   try {
-    const contract = detectContract(reference.inputs, reference.outputs, facts);
+    const contract = detectContract(facts.inputs, facts.outputs, facts);
     const profile = resolveProfile(options, contract.patchSize, contract.fixedSize, contract.fixedBatch);
-    const config = await readPreprocessorConfig(abs);
     const cache = new EngineCache(resolvePath(options.cacheDir ?? defaultCacheDir()));
     const precision = options.precision ?? ENGINE_DEFAULTS.precision;
     const minCosine = options.minCosine ?? ENGINE_DEFAULTS.minCosine;
     const workspaceMiB = options.workspaceMiB ?? ENGINE_DEFAULTS.workspaceMiB;
-    const trtMajor = Number(env.tensorrt.split('.')[0]);
-    progress({ phase: 'hash', step: 0, steps: 1, message: `hashing ${abs}` });
-    const sha = await onnxSha256(abs);
-    const pruned = await cache.pruneReplaced(abs, sha);
-    if (pruned.length > 0) log('removed %d engine(s) built from an earlier version of %s', pruned.length, abs);
+    const stamp = await onnxStamp(facts.files);
+    let sha = options.force ? undefined : await cache.knownSha(abs, stamp);
+    const hashed = sha === undefined;
+    if (sha === undefined) {
+      progress({ phase: 'hash', step: 0, steps: 1, message: `hashing ${abs}` });
+      sha = await onnxSha256(abs, facts.files);
+      const pruned = await cache.pruneReplaced(abs, sha);
+      if (pruned.length > 0) log('removed %d engine(s) built from an earlier version of %s', pruned.length, abs);
+    }
 
-    const probe = await probeInput(contract, profile, config.mean ?? IMAGENET_MEAN, config.std ?? IMAGENET_STD);
+    let probe: HostTensor | undefined;
     let expected: Record<string, HostOutput> | undefined;
     const timingPath = cache.timingCachePath(env.tensorrt, env.gpu);
     const decisions: string[] = [];
-
     for (const candidate of candidates(precision, env, contract.inputType === 'float16')) {
       throwIfAborted(signal, 'The engine build');
-      const pinNormsFp32 = candidate === 'fp16' && trtMajor < 10;
-      const fields: EngineKeyFields = {
-        onnxSha256: sha,
-        ...env,
-        precision: candidate,
-        profile,
-        flags: { pinNormsFp32, workspaceMiB, optimizationLevel: options.optimizationLevel ?? null },
-        library: LIBRARY_MAJOR,
-      };
+      const fields = candidateFields(sha, env, candidate, profile, options);
+      const pinNormsFp32 = fields.flags.pinNormsFp32;
       const key = engineKey(fields);
       if (!options.force) {
         const hit = await cache.lookup(key, fields);
         if (hit.status === 'stale') {
           warn(`Cached TensorRT engine ${cache.planPath(key)} is not trusted (${hit.reason}); rebuilding it`);
         } else if (hit.status === 'hit') {
+          if (hashed) await cache.restamp(hit.record, stamp);
           if (hit.record.accuracy.passed && hit.plan) {
             // Deserialising is the final check of a cached plan (the caller does it); here we only hand it out.
             progress({ phase: 'cache', step: 1, steps: 1, message: `using cached engine ${cache.planPath(key)}` });
-            return {
+            const info: EngineInfo = {
               onnxPath: abs,
               planPath: cache.planPath(key),
               sidecarPath: cache.sidecarPath(key),
@@ -220,6 +255,7 @@ export async function buildEngine(onnxPath: string, options: BuildEngineOptions 
               tensorrt: env.tensorrt,
               profile,
             };
+            return { info, plan: hit.plan };
           }
           decisions.push(`${candidate} failed its accuracy check earlier (${hit.record.accuracy.reason ?? 'see sidecar'})`);
           continue;
@@ -263,6 +299,11 @@ export async function buildEngine(onnxPath: string, options: BuildEngineOptions 
 
       // Accuracy check against ONNX Runtime on the same ONNX.
       progress({ phase: 'check', step: 0, steps: 1, message: `${candidate}: comparing with ONNX Runtime` });
+      reference ??= await OnnxRuntimeBackend.create(abs);
+      if (!probe) {
+        const config = await readPreprocessorConfig(abs);
+        probe = await probeInput(contract, profile, config.mean ?? IMAGENET_MEAN, config.std ?? IMAGENET_STD);
+      }
       expected ??= await hostOutputs(reference, contract, probe);
       const engine = await TensorRtBackend.fromPlan(built.plan);
       let accuracy: AccuracyReport;
@@ -290,6 +331,7 @@ export async function buildEngine(onnxPath: string, options: BuildEngineOptions 
         key,
         fields,
         onnxPath: abs,
+        onnxStamp: stamp,
         precision: built.precision,
         accuracy,
         decision: decisions.join('; '),
@@ -301,7 +343,7 @@ export async function buildEngine(onnxPath: string, options: BuildEngineOptions 
       await cache.store(record, accuracy.passed ? built.plan : undefined);
       if (accuracy.passed) {
         progress({ phase: 'cache', step: 1, steps: 1, message: `stored ${cache.planPath(key)}` });
-        return {
+        const info: EngineInfo = {
           onnxPath: abs,
           planPath: cache.planPath(key),
           sidecarPath: cache.sidecarPath(key),
@@ -314,6 +356,7 @@ export async function buildEngine(onnxPath: string, options: BuildEngineOptions 
           tensorrt: env.tensorrt,
           profile,
         };
+        return { info, plan: built.plan };
       }
       log('%s', decision);
     }
@@ -324,6 +367,6 @@ export async function buildEngine(onnxPath: string, options: BuildEngineOptions 
       { details: { decisions } },
     );
   } finally {
-    await reference.dispose();
+    await reference?.dispose();
   }
 }
