@@ -386,6 +386,8 @@ export interface NativeBinding {
   cudaAssignNearest(view: NativeDeviceView, centroids: Float32Array, k: number): Promise<{ labels: Int32Array; inertia: number }>;
   cudaPca(view: NativeDeviceView, options: NativePcaOptions, cancel?: NativeCancelToken): Promise<NativePcaResult>;
   cudaDownloadMatrix(view: NativeDeviceView): Promise<Float32Array>;
+  /** NaN/Infinity values of a device matrix, counted on the GPU; firstIndex -1 when none. */
+  cudaCountNonFinite(view: NativeDeviceView): Promise<{ count: number; firstIndex: number }>;
   cudaPreprocess(
     frame: NativeDeviceFrame,
     outWidth: number,

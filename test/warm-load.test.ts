@@ -73,7 +73,7 @@ describe('warm load of a cached engine', () => {
     // An engine cached earlier (by another process): its sidecar has no stamp yet.
     const facts = await readGraphFacts(onnx);
     const contract = detectContract(facts.inputs, facts.outputs, facts);
-    const profile = resolveProfile(options, contract.patchSize, contract.fixedSize, contract.fixedBatch);
+    const profile = resolveProfile({}, contract.patchSize, contract.fixedSize, contract.fixedBatch);
     const fields = candidateFields(await onnxSha256(onnx), env, 'fp32', profile, options);
     const key = engineKey(fields);
     const plan = Buffer.from('arbitrary bytes standing for a serialized plan (never deserialised here)');
