@@ -125,4 +125,52 @@ describe('warm load of a cached engine', () => {
     expect(counts.sha).toBe(0);
     expect(ortCreate).not.toHaveBeenCalled();
   });
+
+  it("precision 'best' from the cache: the ladder replays remembered rejections without building or starting ONNX Runtime", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dinov3-warm-ladder-'));
+    const onnx = join(dir, 'model.onnx');
+    copyFileSync(tinyModel({ depth: 1, seed: 4 }), onnx);
+    const cacheDir = join(dir, 'engines');
+    const cache = new EngineCache(cacheDir);
+    const facts = await readGraphFacts(onnx);
+    const contract = detectContract(facts.inputs, facts.outputs, facts);
+    const profile = resolveProfile({}, contract.patchSize, contract.fixedSize, contract.fixedBatch);
+    const sha = await onnxSha256(onnx);
+    const store = async (precision: 'bf16' | 'fp16' | 'fp32', passed: boolean, reason?: string): Promise<string> => {
+      const fields = candidateFields(sha, env, precision, profile, { cacheDir });
+      const key = engineKey(fields);
+      await cache.store(
+        {
+          format: 1,
+          key,
+          fields,
+          onnxPath: onnx,
+          precision,
+          accuracy: { passed, minCosine: passed ? 1 : 0.2, meanCosine: 1, maxAbsDiff: 0, nonFinite: 0, minRequired: 0.999, probeShape: profile.opt, ...(reason ? { reason } : {}) },
+          decision: '',
+          plan: undefined,
+          builtAt: new Date(0).toISOString(),
+          buildMs: 1,
+          warnings: [],
+        },
+        passed ? Buffer.from(`arbitrary ${precision} plan bytes`) : undefined,
+      );
+      return key;
+    };
+    await store('bf16', false, 'remembered: NaN');
+    await store('fp16', false, 'remembered: low cosine');
+    const fp32 = await store('fp32', true);
+    reset();
+    const got = await prepareEngine(onnx, { precision: 'best', cacheDir }, { env, graph: facts });
+    expect(got.info.key).toBe(fp32);
+    expect(got.info.precision).toBe('fp32');
+    expect(got.info.candidates.map((c) => [c.precision, c.outcome, c.fromCache])).toEqual([
+      ['bf16', 'rejected', true],
+      ['fp16', 'rejected', true],
+      ['fp32', 'accepted', true],
+    ]);
+    expect(got.info.decision).toMatch(/^bf16 rejected: remembered: NaN \(remembered by the engine cache\); fp16 rejected: remembered: low cosine/);
+    expect(counts.planReads).toBe(1); // rejected candidates keep no plan
+    expect(ortCreate).not.toHaveBeenCalled();
+  });
 });

@@ -19,6 +19,8 @@ export interface AccuracyReport {
   minRequired: number;
   /** Probe input [N, 3, H, W]. */
   probeShape: number[];
+  /** What the probe was (the conformance photo, normally). */
+  probe?: string;
   /** Why it failed, when it did. */
   reason?: string;
 }

@@ -22,7 +22,10 @@ import { integer, invalid, isObject, number, oneOf, signalArg, throwIfAborted } 
 import { accuracyReport, compareRows, probePixels, type AccuracyReport } from './accuracy';
 import { engineKey, onnxSha256, onnxStamp, type EngineKeyFields } from './cache-key';
 import { EngineCache, type EngineRecord } from './engine-cache';
-import { ENGINE_DEFAULTS, type BuildEngineOptions, type Precision } from './options';
+import { bundledPhoto } from '../conformance/bundled';
+import { decodeImage, nativeFormat } from '../image/input';
+import { describeLadder, planLadder, runLadder, type CandidateResult, type EnginePrecision, type Evaluated } from './ladder';
+import { ENGINE_DEFAULTS, type BuildEngineOptions } from './options';
 import { resolveProfile, type Profile } from './profile';
 
 const log = debuglog('dinov3');
@@ -34,10 +37,13 @@ export interface EngineInfo {
   planPath: string;
   sidecarPath: string;
   key: string;
-  precision: 'fp32' | 'fp16';
+  precision: EnginePrecision;
+  /** The accuracy check of the engine in use (against ONNX Runtime fp32, on the conformance photo). */
   accuracy: AccuracyReport;
-  /** Why this precision: e.g. "fp16 failed the accuracy check (...); fp32 passed". */
+  /** Why this precision, one clause per candidate: e.g. "bf16 skipped: ...; fp16 rejected: ...; fp32 accepted: ...". */
   decision: string;
+  /** Every candidate precision of the ladder, in order: accepted, rejected (and why), failed or skipped. */
+  candidates: CandidateResult[];
   fromCache: boolean;
   buildMs: number;
   tensorrt: string;
@@ -81,44 +87,42 @@ function environment(): Environment {
 /** The cache-key fields of one candidate engine. Internal (exported for tests). */
 export function candidateFields(sha: string, env: Environment, candidate: NativeTrtPrecision, profile: Profile, options: BuildEngineOptions): EngineKeyFields {
   const trtMajor = Number(env.tensorrt.split('.')[0]);
+  const pin = candidate === 'fp16' && trtMajor < 11;
   return {
     onnxSha256: sha,
     ...env,
     precision: candidate,
     profile,
-    flags: { pinNormsFp32: candidate === 'fp16' && trtMajor < 10, workspaceMiB: options.workspaceMiB ?? ENGINE_DEFAULTS.workspaceMiB, optimizationLevel: options.optimizationLevel ?? null },
+    flags: { pinNormsFp32: pin, pinAttentionFp32: pin, workspaceMiB: options.workspaceMiB ?? ENGINE_DEFAULTS.workspaceMiB, optimizationLevel: options.optimizationLevel ?? null },
     library: LIBRARY_MAJOR,
   };
 }
 
-/** Precisions to try, in order, with the reason for each. */
-function candidates(precision: Precision, env: Environment, onnxIsFp16: boolean): NativeTrtPrecision[] {
-  const major = Number(env.tensorrt.split('.')[0]);
-  if (major >= 11) {
-    // Strongly typed: the engine runs in the ONNX's own precision.
-    if (precision !== 'best' && (precision === 'fp16') !== onnxIsFp16) {
-      throw new DinoError(
-        'ERR_DINO_ENGINE_BUILD',
-        `TensorRT ${env.tensorrt} builds strongly typed engines: the precision follows the ONNX (${onnxIsFp16 ? 'fp16' : 'fp32'}). ` +
-          `For ${precision}, export the model in that dtype: python tools/export-onnx.py --dtype ${precision}`,
-      );
-    }
-    return [onnxIsFp16 ? 'fp16' : 'fp32'];
-  }
-  return precision === 'best' ? ['fp16', 'fp32'] : [precision];
-}
-
-async function probeInput(contract: ModelContract, profile: Profile, mean: readonly number[], std: readonly number[]): Promise<HostTensor> {
+/**
+ * The accuracy probe: the conformance photo shipped with the package, resized by the same
+ * preprocessing as extract() to the profile's opt size (falling back to a synthetic image only
+ * when the photo is missing from the install).
+ */
+async function probeInput(contract: ModelContract, profile: Profile, mean: readonly number[], std: readonly number[]): Promise<{ tensor: HostTensor; source: string }> {
   const [n, , h, w] = profile.opt as [number, number, number, number];
-  const pixels = probePixels(w, h);
+  const photo = bundledPhoto();
+  let src: { pixels: Uint8Array; width: number; height: number; rowBytes: number; format: NativePixelFormat };
+  if (photo) {
+    const img = await decodeImage(photo);
+    src = { pixels: img.data, width: img.width, height: img.height, rowBytes: img.rowBytes, format: nativeFormat(img.format) };
+  } else {
+    src = { pixels: probePixels(w, h), width: w, height: h, rowBytes: w * 3, format: NativePixelFormat.RGB };
+  }
   const one = new Float32Array(3 * h * w);
-  await native().preprocess({ pixels, width: w, height: h, rowBytes: w * 3, format: NativePixelFormat.RGB, outWidth: w, outHeight: h, mean: new Float32Array(mean), std: new Float32Array(std), out: one });
+  await native().preprocess({ ...src, outWidth: w, outHeight: h, mean: new Float32Array(mean), std: new Float32Array(std), out: one });
   const batch = new Float32Array(n * one.length);
   for (let i = 0; i < n; i++) batch.set(one, i * one.length);
   const dims = [n, 3, h, w];
-  return contract.inputType === 'float16'
-    ? { location: 'cpu', type: 'float16', dims, data: await native().floatToHalf(batch) }
-    : { location: 'cpu', type: 'float32', dims, data: batch };
+  const tensor: HostTensor =
+    contract.inputType === 'float16'
+      ? { location: 'cpu', type: 'float16', dims, data: await native().floatToHalf(batch) }
+      : { location: 'cpu', type: 'float32', dims, data: batch };
+  return { tensor, source: photo ? 'the conformance photo' : 'a synthetic image (the conformance photo is missing from this install)' };
 }
 
 interface HostOutput {
@@ -144,7 +148,7 @@ async function hostOutputs(backend: Backend, contract: ModelContract, input: Hos
 
 function validate(options: BuildEngineOptions): void {
   if (!isObject(options as unknown)) invalid('options', 'an options object', options);
-  if (options.precision !== undefined) oneOf(options.precision, 'precision', ['fp32', 'fp16', 'best'] as const);
+  if (options.precision !== undefined) oneOf(options.precision, 'precision', ['fp32', 'fp16', 'bf16', 'best'] as const);
   if (options.workspaceMiB !== undefined) integer(options.workspaceMiB, 'workspaceMiB', 16, 1 << 20);
   if (options.optimizationLevel !== undefined) integer(options.optimizationLevel, 'optimizationLevel', 0, 5);
   if (options.minCosine !== undefined) number(options.minCosine, 'minCosine', -1, 1);
@@ -224,15 +228,33 @@ export async function prepareEngine(onnxPath: string, options: BuildEngineOption
       if (pruned.length > 0) log('removed %d engine(s) built from an earlier version of %s', pruned.length, abs);
     }
 
-    let probe: HostTensor | undefined;
+    let probe: { tensor: HostTensor; source: string } | undefined;
     let expected: Record<string, HostOutput> | undefined;
     const timingPath = cache.timingCachePath(env.tensorrt, env.gpu);
-    const decisions: string[] = [];
-    for (const candidate of candidates(precision, env, contract.inputType === 'float16')) {
+    const plan = planLadder(precision, env, contract.inputType === 'float16');
+
+    interface Evaluation extends Evaluated {
+      info: EngineInfo;
+      plan: Buffer | undefined;
+    }
+    const evaluate = async (candidate: EnginePrecision, earlier: readonly CandidateResult[]): Promise<Evaluation> => {
       throwIfAborted(signal, 'The engine build');
       const fields = candidateFields(sha, env, candidate, profile, options);
-      const pinNormsFp32 = fields.flags.pinNormsFp32;
       const key = engineKey(fields);
+      const infoOf = (p: { precision: EnginePrecision; accuracy: AccuracyReport; fromCache: boolean; buildMs: number; candidates: CandidateResult[] }): EngineInfo => ({
+        onnxPath: abs,
+        planPath: cache.planPath(key),
+        sidecarPath: cache.sidecarPath(key),
+        key,
+        precision: p.precision,
+        accuracy: p.accuracy,
+        decision: describeLadder(p.candidates),
+        candidates: p.candidates,
+        fromCache: p.fromCache,
+        buildMs: p.buildMs,
+        tensorrt: env.tensorrt,
+        profile,
+      });
       if (!options.force) {
         const hit = await cache.lookup(key, fields);
         if (hit.status === 'stale') {
@@ -242,36 +264,25 @@ export async function prepareEngine(onnxPath: string, options: BuildEngineOption
           if (hit.record.accuracy.passed && hit.plan) {
             // Deserialising is the final check of a cached plan (the caller does it); here we only hand it out.
             progress({ phase: 'cache', step: 1, steps: 1, message: `using cached engine ${cache.planPath(key)}` });
-            const info: EngineInfo = {
-              onnxPath: abs,
-              planPath: cache.planPath(key),
-              sidecarPath: cache.sidecarPath(key),
-              key,
-              precision: hit.record.precision,
-              accuracy: hit.record.accuracy,
-              decision: hit.record.decision,
-              fromCache: true,
-              buildMs: hit.record.buildMs,
-              tensorrt: env.tensorrt,
-              profile,
-            };
-            return { info, plan: hit.plan };
           }
-          decisions.push(`${candidate} failed its accuracy check earlier (${hit.record.accuracy.reason ?? 'see sidecar'})`);
-          continue;
+          const remembered = hit.record.candidates ?? [];
+          const info = infoOf({ precision: hit.record.precision, accuracy: hit.record.accuracy, fromCache: true, buildMs: hit.record.buildMs, candidates: remembered });
+          return { accuracy: hit.record.accuracy, fromCache: true, info, plan: hit.plan };
         }
       }
 
       // Build.
       const start = performance.now();
       const cancel = cancelBridge(signal);
+      const pin = candidate === 'fp16' && Number(env.tensorrt.split('.')[0]) < 11;
       let built: NativeTrtBuildResult;
       try {
         built = await native().trtBuildEngine(
           abs,
           {
             precision: candidate,
-            pinNormsFp32,
+            pinNormsFp32: pin,
+            pinAttentionFp32: pin,
             minShape: profile.min,
             optShape: profile.opt,
             maxShape: profile.max,
@@ -297,18 +308,18 @@ export async function prepareEngine(onnxPath: string, options: BuildEngineOption
       const buildMs = performance.now() - start;
       await cache.writeTimingCache(timingPath, built.timingCache);
 
-      // Accuracy check against ONNX Runtime on the same ONNX.
+      // Accuracy check against ONNX Runtime fp32 on the same ONNX, on a real photo.
       progress({ phase: 'check', step: 0, steps: 1, message: `${candidate}: comparing with ONNX Runtime` });
       reference ??= await OnnxRuntimeBackend.create(abs);
       if (!probe) {
         const config = await readPreprocessorConfig(abs);
         probe = await probeInput(contract, profile, config.mean ?? IMAGENET_MEAN, config.std ?? IMAGENET_STD);
       }
-      expected ??= await hostOutputs(reference, contract, probe);
+      expected ??= await hostOutputs(reference, contract, probe.tensor);
       const engine = await TensorRtBackend.fromPlan(built.plan);
       let accuracy: AccuracyReport;
       try {
-        const actual = await hostOutputs(engine, contract, probe);
+        const actual = await hostOutputs(engine, contract, probe.tensor);
         const parts = contract.fetches.map((name) => {
           const ref = expected?.[name] as HostOutput;
           const got = actual[name];
@@ -318,14 +329,13 @@ export async function prepareEngine(onnxPath: string, options: BuildEngineOption
           // One row per token (per batch item for 2-D outputs such as the CLS token).
           return compareRows(got.data, ref.data, ref.dims[ref.dims.length - 1] as number);
         });
-        accuracy = accuracyReport(parts, minCosine, probe.dims);
+        accuracy = { ...accuracyReport(parts, minCosine, probe.tensor.dims), probe: probe.source };
       } finally {
         await engine.dispose();
       }
-      const decision = accuracy.passed
-        ? `${candidate} passed the accuracy check (min per-token cosine ${accuracy.minCosine.toFixed(5)})`
-        : `${candidate} failed the accuracy check: ${accuracy.reason}`;
-      decisions.push(decision);
+      const own: CandidateResult = accuracy.passed
+        ? { precision: candidate, outcome: 'accepted', reason: `no NaN/Infinity, min per-token cosine ${accuracy.minCosine.toFixed(5)} >= ${minCosine}`, accuracy }
+        : { precision: candidate, outcome: 'rejected', reason: accuracy.reason ?? 'failed the accuracy check', accuracy };
       const record: EngineRecord = {
         format: 1,
         key,
@@ -334,37 +344,33 @@ export async function prepareEngine(onnxPath: string, options: BuildEngineOption
         onnxStamp: stamp,
         precision: built.precision,
         accuracy,
-        decision: decisions.join('; '),
+        decision: describeLadder([...earlier, own]),
+        candidates: [...earlier, own],
         plan: undefined,
         builtAt: new Date().toISOString(),
         buildMs,
         warnings: built.log.filter((l) => l.severity === 'warning').map((l) => l.message).slice(0, 50),
       };
       await cache.store(record, accuracy.passed ? built.plan : undefined);
-      if (accuracy.passed) {
-        progress({ phase: 'cache', step: 1, steps: 1, message: `stored ${cache.planPath(key)}` });
-        const info: EngineInfo = {
-          onnxPath: abs,
-          planPath: cache.planPath(key),
-          sidecarPath: cache.sidecarPath(key),
-          key,
-          precision: built.precision,
-          accuracy,
-          decision: record.decision,
-          fromCache: false,
-          buildMs,
-          tensorrt: env.tensorrt,
-          profile,
-        };
-        return { info, plan: built.plan };
-      }
-      log('%s', decision);
+      if (accuracy.passed) progress({ phase: 'cache', step: 1, steps: 1, message: `stored ${cache.planPath(key)}` });
+      else log('%s rejected: %s', candidate, accuracy.reason);
+      const info = infoOf({ precision: built.precision, accuracy, fromCache: false, buildMs, candidates: [...earlier, own] });
+      return { accuracy, fromCache: false, info, plan: accuracy.passed ? built.plan : undefined };
+    };
+
+    const outcome = await runLadder(plan, evaluate);
+    if (outcome.accepted && outcome.accepted.evaluation.plan) {
+      const { info, plan: bytes } = outcome.accepted.evaluation;
+      // This load's ladder (a cached winner also lists what this load skipped or rejected).
+      info.candidates = outcome.results;
+      info.decision = describeLadder(outcome.results);
+      return { info, plan: bytes };
     }
     throw new DinoError(
       'ERR_DINO_PRECISION',
-      `No TensorRT ${env.tensorrt} engine for ${abs} passed the accuracy check against ONNX Runtime: ${decisions.join('; ')}. ` +
+      `No TensorRT ${env.tensorrt} engine for ${abs} passed the accuracy check against ONNX Runtime: ${describeLadder(outcome.results)}. ` +
         'See docs/JETSON.md for the DINOv3 bugs of this TensorRT version; the ONNX Runtime backend still works.',
-      { details: { decisions } },
+      { details: { candidates: outcome.results } },
     );
   } finally {
     await reference?.dispose();

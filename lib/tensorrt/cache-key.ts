@@ -20,11 +20,12 @@ export interface EngineKeyFields {
   cuda: string;
   gpu: string;
   computeCapability: string;
-  /** The precision asked for when building ('fp32' | 'fp16'). */
-  precision: 'fp32' | 'fp16';
+  /** The precision asked for when building. */
+  precision: 'fp32' | 'fp16' | 'bf16';
   /** [N, 3, H, W] min/opt/max. */
   profile: { min: number[]; opt: number[]; max: number[] };
-  flags: { pinNormsFp32: boolean; workspaceMiB: number; optimizationLevel: number | null };
+  /** pinNormsFp32 / pinAttentionFp32: LayerNorm, Softmax and the attention MatMuls pinned to fp32 (fp16 builds). */
+  flags: { pinNormsFp32: boolean; pinAttentionFp32?: boolean; workspaceMiB: number; optimizationLevel: number | null };
   /** Major version of dinov3-trt: engines from another major are never trusted. */
   library: number;
 }

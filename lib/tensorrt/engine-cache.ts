@@ -14,6 +14,7 @@ import { join } from 'node:path';
 
 import { DinoError } from '../errors';
 import type { AccuracyReport } from './accuracy';
+import type { CandidateResult } from './ladder';
 import { canonicalJson, differingFields, type EngineKeyFields, type OnnxStamp } from './cache-key';
 
 /** What the sidecar records. */
@@ -25,11 +26,13 @@ export interface EngineRecord {
   /** Sizes and mtimes of the ONNX files when they were hashed: unchanged, the hash is reused. */
   onnxStamp?: OnnxStamp;
   /** Precision of the engine as built. */
-  precision: 'fp32' | 'fp16';
+  precision: 'fp32' | 'fp16' | 'bf16';
   /** The accuracy check against ONNX Runtime. */
   accuracy: AccuracyReport;
-  /** Why this engine is (or is not) the one in use, e.g. "fp16 passed" or "fp16 failed: ...". */
+  /** Why this engine is (or is not) the one in use, one clause per candidate tried so far. */
   decision: string;
+  /** The ladder up to and including this candidate: each precision's outcome and why. */
+  candidates?: CandidateResult[];
   /** undefined when the engine failed its check (no plan is kept then). */
   plan: { bytes: number; sha256: string } | undefined;
   builtAt: string;
