@@ -15,6 +15,7 @@ import { BUNDLED_CASE, bundledPaths } from '../lib/conformance/bundled';
 import { jetpackFor, jetsonFacts, parseTegraRelease } from '../lib/doctor/machine';
 import { runDoctor } from '../lib/doctor/run';
 import type { DoctorReport } from '../lib/doctor/types';
+import { tinyModel } from './helpers/models';
 
 const caps = capabilities();
 
@@ -76,6 +77,18 @@ describe('dinov3 doctor', () => {
     expect(md).toMatch(/^# dinov3 doctor report/);
     expect(md).toMatch(/\| PASS \| ONNX Runtime reproduces the reference tokens \(`conformance.onnxruntime`\)/);
     expect(md.split('\n').filter((l) => l.startsWith('| PASS') || l.startsWith('| FAIL') || l.startsWith('| SKIP'))).toHaveLength(report.checks.length);
+  }, 120_000);
+
+  it('--model runs the user model on ONNX Runtime and compares TensorRT with it where TensorRT exists', async () => {
+    const { code, out } = await cli(['--model', tinyModel({ depth: 1, seed: 5 }), '--json']);
+    const r = JSON.parse(out) as DoctorReport;
+    expect(code).toBe(r.ok ? 0 : 1);
+    const ort = r.checks.find((c) => c.id === 'model.onnxruntime');
+    expect(ort).toMatchObject({ status: 'passed', measurements: { nonFinite: 0, inferenceMs: expect.any(Number) } });
+    expect(ort?.detail).toMatch(/tokens of dim \d+ at \d+x\d+, 0 NaN\/Inf/);
+    const trt = r.checks.find((c) => c.id === 'model.tensorrt');
+    if (!caps.tensorrt.available || !caps.cuda.available) expect(trt).toMatchObject({ status: 'not-run', detail: expect.stringMatching(/not available/) });
+    else expect(trt?.status).toBe('passed');
   }, 120_000);
 
   it('a corrupt reference fails its check and the exit code is 1', async () => {

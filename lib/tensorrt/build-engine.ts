@@ -8,22 +8,19 @@ import { stat } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import { debuglog } from 'node:util';
 
-import { native, NativePixelFormat, packageRoot, type NativeTrtBuildResult, type NativeTrtPrecision } from '../binding';
+import { native, packageRoot, type NativeTrtBuildResult, type NativeTrtPrecision } from '../binding';
 import { DinoError, toDinoError } from '../errors';
-import type { Backend, HostTensor } from '../backends/backend';
 import { OnnxRuntimeBackend } from '../backends/onnxruntime';
-import { TensorRtBackend } from '../backends/tensorrt';
-import { detectContract, type ModelContract } from '../model/contract';
+import { detectContract } from '../model/contract';
 import { readGraphFacts, type GraphInfo } from '../model/graph-facts';
 import { readPreprocessorConfig } from '../model/preprocessor-config';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../options';
 import { cancelBridge } from '../util/cancel';
 import { integer, invalid, isObject, number, oneOf, signalArg, throwIfAborted } from '../validate';
-import { accuracyReport, compareRows, probePixels, type AccuracyReport } from './accuracy';
+import type { AccuracyReport } from './accuracy';
+import { checkEngine, hostOutputs, probeInput, type HostOutput, type Probe } from './engine-check';
 import { engineKey, onnxSha256, onnxStamp, type EngineKeyFields } from './cache-key';
 import { EngineCache, type EngineRecord } from './engine-cache';
-import { bundledPhoto } from '../conformance/bundled';
-import { decodeImage, nativeFormat } from '../image/input';
 import { describeLadder, planLadder, runLadder, type CandidateResult, type EnginePrecision, type Evaluated } from './ladder';
 import { ENGINE_DEFAULTS, type BuildEngineOptions } from './options';
 import { resolveProfile, type Profile } from './profile';
@@ -98,54 +95,6 @@ export function candidateFields(sha: string, env: Environment, candidate: Native
   };
 }
 
-/**
- * The accuracy probe: the conformance photo shipped with the package, resized by the same
- * preprocessing as extract() to the profile's opt size (falling back to a synthetic image only
- * when the photo is missing from the install).
- */
-async function probeInput(contract: ModelContract, profile: Profile, mean: readonly number[], std: readonly number[]): Promise<{ tensor: HostTensor; source: string }> {
-  const [n, , h, w] = profile.opt as [number, number, number, number];
-  const photo = bundledPhoto();
-  let src: { pixels: Uint8Array; width: number; height: number; rowBytes: number; format: NativePixelFormat };
-  if (photo) {
-    const img = await decodeImage(photo);
-    src = { pixels: img.data, width: img.width, height: img.height, rowBytes: img.rowBytes, format: nativeFormat(img.format) };
-  } else {
-    src = { pixels: probePixels(w, h), width: w, height: h, rowBytes: w * 3, format: NativePixelFormat.RGB };
-  }
-  const one = new Float32Array(3 * h * w);
-  await native().preprocess({ ...src, outWidth: w, outHeight: h, mean: new Float32Array(mean), std: new Float32Array(std), out: one });
-  const batch = new Float32Array(n * one.length);
-  for (let i = 0; i < n; i++) batch.set(one, i * one.length);
-  const dims = [n, 3, h, w];
-  const tensor: HostTensor =
-    contract.inputType === 'float16'
-      ? { location: 'cpu', type: 'float16', dims, data: await native().floatToHalf(batch) }
-      : { location: 'cpu', type: 'float32', dims, data: batch };
-  return { tensor, source: photo ? 'the conformance photo' : 'a synthetic image (the conformance photo is missing from this install)' };
-}
-
-interface HostOutput {
-  data: Float32Array;
-  dims: number[];
-}
-
-async function hostOutputs(backend: Backend, contract: ModelContract, input: HostTensor): Promise<Record<string, HostOutput>> {
-  const result = await backend.run(contract.inputName, input, contract.fetches);
-  const out: Record<string, HostOutput> = {};
-  for (const [name, t] of Object.entries(result.outputs)) {
-    let data: Float32Array | Uint16Array;
-    if (t.location === 'cuda') {
-      data = (await t.tensor.download()) as Float32Array | Uint16Array;
-      t.tensor.dispose();
-    } else {
-      data = t.data;
-    }
-    out[name] = { data: t.type === 'float16' ? await native().halfToFloat(data as Uint16Array) : (data as Float32Array), dims: t.dims };
-  }
-  return out;
-}
-
 function validate(options: BuildEngineOptions): void {
   if (!isObject(options as unknown)) invalid('options', 'an options object', options);
   if (options.precision !== undefined) oneOf(options.precision, 'precision', ['fp32', 'fp16', 'bf16', 'best'] as const);
@@ -161,14 +110,16 @@ function validate(options: BuildEngineOptions): void {
  *
  * The cache key covers the ONNX bytes, TensorRT, CUDA, GPU, precision, shape profile, builder
  * flags and this library's major version; a cached plan that fails to load or disagrees with its
- * sidecar is rebuilt with a warning. With precision 'best', fp16 is tried first and kept only if
- * its per-token cosine similarity to ONNX Runtime is at least `minCosine` and it has no NaN; the
- * sidecar records which precision won and why.
+ * sidecar is rebuilt with a warning. With precision 'best' the ladder tries bf16 (TensorRT 10),
+ * fp16 with LayerNorm and attention pinned to fp32, then fp32, and keeps the first whose outputs
+ * on the conformance photo have no NaN/Infinity and a per-token cosine similarity to ONNX Runtime
+ * fp32 of at least `minCosine`; the sidecar and {@link EngineInfo.candidates} record every
+ * candidate and why it was accepted, rejected, failed or skipped.
  *
  * @example
  * ```ts
  * const engine = await buildEngine('dinov3-vits16.onnx', { precision: 'best', sizes: { min: 224, opt: 448, max: 640 } });
- * console.log(engine.precision, engine.decision, engine.planPath);
+ * console.log(engine.precision, engine.candidates, engine.planPath);
  * ```
  * @throws DinoError ERR_DINO_TENSORRT_UNAVAILABLE, ERR_DINO_UNSUPPORTED_OP, ERR_DINO_ENGINE_BUILD, ERR_DINO_PRECISION, ERR_DINO_ABORTED
  */
@@ -228,7 +179,7 @@ export async function prepareEngine(onnxPath: string, options: BuildEngineOption
       if (pruned.length > 0) log('removed %d engine(s) built from an earlier version of %s', pruned.length, abs);
     }
 
-    let probe: { tensor: HostTensor; source: string } | undefined;
+    let probe: Probe | undefined;
     let expected: Record<string, HostOutput> | undefined;
     const timingPath = cache.timingCachePath(env.tensorrt, env.gpu);
     const plan = planLadder(precision, env, contract.inputType === 'float16');
@@ -316,23 +267,7 @@ export async function prepareEngine(onnxPath: string, options: BuildEngineOption
         probe = await probeInput(contract, profile, config.mean ?? IMAGENET_MEAN, config.std ?? IMAGENET_STD);
       }
       expected ??= await hostOutputs(reference, contract, probe.tensor);
-      const engine = await TensorRtBackend.fromPlan(built.plan);
-      let accuracy: AccuracyReport;
-      try {
-        const actual = await hostOutputs(engine, contract, probe.tensor);
-        const parts = contract.fetches.map((name) => {
-          const ref = expected?.[name] as HostOutput;
-          const got = actual[name];
-          if (!got || got.dims.join() !== ref.dims.join()) {
-            throw new DinoError('ERR_DINO_ENGINE_BUILD', `The engine's ${name} has shape [${got?.dims.join(', ')}], ONNX Runtime's [${ref.dims.join(', ')}]`);
-          }
-          // One row per token (per batch item for 2-D outputs such as the CLS token).
-          return compareRows(got.data, ref.data, ref.dims[ref.dims.length - 1] as number);
-        });
-        accuracy = { ...accuracyReport(parts, minCosine, probe.tensor.dims), probe: probe.source };
-      } finally {
-        await engine.dispose();
-      }
+      const accuracy = await checkEngine(built.plan, contract, probe, expected, minCosine);
       const own: CandidateResult = accuracy.passed
         ? { precision: candidate, outcome: 'accepted', reason: `no NaN/Infinity, min per-token cosine ${accuracy.minCosine.toFixed(5)} >= ${minCosine}`, accuracy }
         : { precision: candidate, outcome: 'rejected', reason: accuracy.reason ?? 'failed the accuracy check', accuracy };
