@@ -225,7 +225,7 @@ export async function prepareEngine(onnxPath: string, options: BuildEngineOption
       // Build.
       const start = performance.now();
       const cancel = cancelBridge(signal);
-      const pin = candidate === 'fp16' && Number(env.tensorrt.split('.')[0]) < 11;
+      const pin = fields.flags.pinNormsFp32;
       let built: NativeTrtBuildResult;
       try {
         built = await native().trtBuildEngine(
