@@ -173,4 +173,37 @@ describe('warm load of a cached engine', () => {
     expect(counts.planReads).toBe(1); // rejected candidates keep no plan
     expect(ortCreate).not.toHaveBeenCalled();
   });
+
+  it('a cached engine is judged at the bar asked for now (kept at 0.99, refused at 0.999) without rebuilding', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dinov3-warm-bar-'));
+    const onnx = join(dir, 'model.onnx');
+    copyFileSync(tinyModel({ depth: 1, seed: 6 }), onnx);
+    const cacheDir = join(dir, 'engines');
+    const facts = await readGraphFacts(onnx);
+    const contract = detectContract(facts.inputs, facts.outputs, facts);
+    const profile = resolveProfile({}, contract.patchSize, contract.fixedSize, contract.fixedBatch);
+    const fields = candidateFields(await onnxSha256(onnx), env, 'fp16', profile, { cacheDir });
+    const key = engineKey(fields);
+    await new EngineCache(cacheDir).store(
+      {
+        format: 1,
+        key,
+        fields,
+        onnxPath: onnx,
+        precision: 'fp16',
+        accuracy: { passed: true, minCosine: 0.995, meanCosine: 0.998, maxAbsDiff: 0.1, nonFinite: 0, minRequired: 0.99, probeShape: profile.opt },
+        decision: '',
+        plan: undefined,
+        builtAt: new Date(0).toISOString(),
+        buildMs: 1,
+        warnings: [],
+      },
+      Buffer.from('arbitrary fp16 plan bytes'),
+    );
+    const kept = await prepareEngine(onnx, { precision: 'fp16', cacheDir, minCosine: 0.99 }, { env, graph: facts });
+    expect(kept.info).toMatchObject({ key, precision: 'fp16', fromCache: true });
+    const refused = prepareEngine(onnx, { precision: 'fp16', cacheDir }, { env, graph: facts });
+    await expect(refused).rejects.toMatchObject({ code: 'ERR_DINO_PRECISION', message: expect.stringMatching(/fp16 rejected: per-token cosine similarity to ONNX Runtime fell to 0\.9950 \(< 0\.999\) \(remembered by the engine cache\)/) });
+    expect(ortCreate).not.toHaveBeenCalled();
+  });
 });

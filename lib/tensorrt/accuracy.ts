@@ -93,6 +93,24 @@ export function accuracyReport(
 }
 
 /**
+ * A remembered accuracy check judged again at the bar asked for now (the engine would measure
+ * the same; only the verdict may change with `minCosine`).
+ */
+export function rejudge(report: AccuracyReport, minRequired: number): AccuracyReport {
+  if (report.minRequired === minRequired) return report;
+  const { reason: _old, ...rest } = report;
+  const again: AccuracyReport = { ...rest, passed: true, minRequired };
+  if (report.nonFinite > 0) {
+    again.passed = false;
+    again.reason = `the engine produced ${report.nonFinite} NaN/Infinity values`;
+  } else if (!(report.minCosine >= minRequired)) {
+    again.passed = false;
+    again.reason = `per-token cosine similarity to ONNX Runtime fell to ${report.minCosine.toFixed(4)} (< ${minRequired})`;
+  }
+  return again;
+}
+
+/**
  * A deterministic probe image (smooth gradients plus seeded texture) as RGB pixels, so an
  * engine is checked on image-like input rather than zeros.
  */

@@ -17,7 +17,7 @@ import { readPreprocessorConfig } from '../model/preprocessor-config';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../options';
 import { cancelBridge } from '../util/cancel';
 import { integer, invalid, isObject, number, oneOf, signalArg, throwIfAborted } from '../validate';
-import type { AccuracyReport } from './accuracy';
+import { rejudge, type AccuracyReport } from './accuracy';
 import { checkEngine, hostOutputs, probeInput, type HostOutput, type Probe } from './engine-check';
 import { engineKey, onnxSha256, onnxStamp, type EngineKeyFields } from './cache-key';
 import { EngineCache, type EngineRecord } from './engine-cache';
@@ -212,13 +212,15 @@ export async function prepareEngine(onnxPath: string, options: BuildEngineOption
           warn(`Cached TensorRT engine ${cache.planPath(key)} is not trusted (${hit.reason}); rebuilding it`);
         } else if (hit.status === 'hit') {
           if (hashed) await cache.restamp(hit.record, stamp);
-          if (hit.record.accuracy.passed && hit.plan) {
+          // Judged at today's bar: a plan kept under a lower bar may be rejected now; a candidate
+          // rejected under a higher bar that passes this one kept no plan, so it is rebuilt below.
+          const accuracy = rejudge(hit.record.accuracy, minCosine);
+          if (!(accuracy.passed && !hit.plan)) {
             // Deserialising is the final check of a cached plan (the caller does it); here we only hand it out.
-            progress({ phase: 'cache', step: 1, steps: 1, message: `using cached engine ${cache.planPath(key)}` });
+            if (accuracy.passed) progress({ phase: 'cache', step: 1, steps: 1, message: `using cached engine ${cache.planPath(key)}` });
+            const info = infoOf({ precision: hit.record.precision, accuracy, fromCache: true, buildMs: hit.record.buildMs, candidates: hit.record.candidates ?? [] });
+            return { accuracy, fromCache: true, info, plan: accuracy.passed ? hit.plan : undefined };
           }
-          const remembered = hit.record.candidates ?? [];
-          const info = infoOf({ precision: hit.record.precision, accuracy: hit.record.accuracy, fromCache: true, buildMs: hit.record.buildMs, candidates: remembered });
-          return { accuracy: hit.record.accuracy, fromCache: true, info, plan: hit.plan };
         }
       }
 
