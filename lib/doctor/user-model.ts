@@ -20,7 +20,7 @@ async function extractTwice(model: Model, photo: string): Promise<{ tokens: Floa
 }
 
 export async function userModelChecks(modelPath: string, photo: string): Promise<CheckResult[]> {
-  let ort: { tokens: Float32Array; inferenceMs: number; dim: number; size: string } | undefined;
+  let ort: { tokens: Float32Array; inferenceMs: number; dim: number; size: { height: number; width: number } } | undefined;
   const results: CheckResult[] = [];
   results.push(
     await runCheck('model.onnxruntime', `ONNX Runtime runs ${modelPath} on the conformance photo`, async (): Promise<CheckOutcome> => {
@@ -28,8 +28,9 @@ export async function userModelChecks(modelPath: string, photo: string): Promise
       try {
         const r = await extractTwice(model, photo);
         const bad = countNonFinite(r.tokens);
-        ort = { ...r, dim: model.info.dim, size: `${model.info.defaultSize.height}x${model.info.defaultSize.width}` };
-        return verdict(bad.count === 0, `${r.tokens.length / model.info.dim} tokens of dim ${model.info.dim} at ${ort.size}, ${bad.count} NaN/Inf; ${r.inferenceMs} ms per inference`, { inferenceMs: r.inferenceMs, nonFinite: bad.count });
+        const size = model.info.defaultSize;
+        ort = { ...r, dim: model.info.dim, size: { height: size.height, width: size.width } };
+        return verdict(bad.count === 0, `${r.tokens.length / model.info.dim} tokens of dim ${model.info.dim} at ${size.height}x${size.width}, ${bad.count} NaN/Inf; ${r.inferenceMs} ms per inference`, { inferenceMs: r.inferenceMs, nonFinite: bad.count });
       } finally {
         await model.dispose();
       }
@@ -41,7 +42,8 @@ export async function userModelChecks(modelPath: string, photo: string): Promise
     await runCheck('model.tensorrt', 'TensorRT (precision best) matches ONNX Runtime fp32 on the conformance photo', async (): Promise<CheckOutcome> => {
       if (why) return notRun(why);
       if (!ort) return notRun('ONNX Runtime could not run the model, so there is nothing to compare with');
-      const model = await loadModel(modelPath, { backend: 'tensorrt', tensorrt: { precision: 'best' } });
+      // The same input size as ONNX Runtime ran, so the tokens compare one to one.
+      const model = await loadModel(modelPath, { backend: 'tensorrt', tensorrt: { precision: 'best', sizes: ort.size } });
       try {
         const r = await extractTwice(model, photo);
         const d = compareTokens(r.tokens, ort.tokens, ort.dim);
