@@ -224,12 +224,14 @@ export interface NativeCaptureSource {
 
 // ---- TensorRT (native/addon/tensorrt_ops.cc; the module is native/trt) -------------------------
 
-export type NativeTrtPrecision = 'fp32' | 'fp16';
+export type NativeTrtPrecision = 'fp32' | 'fp16' | 'bf16';
 
 export interface NativeTrtBuildOptions {
   precision: NativeTrtPrecision;
   /** Keep LayerNorm/Softmax layers in fp32 in an fp16 build (TensorRT < 11). */
   pinNormsFp32?: boolean;
+  /** With pinNormsFp32: also keep the attention MatMuls (Q·Kᵀ and the one applying Softmax to V) in fp32. */
+  pinAttentionFp32?: boolean;
   /** [N, 3, H, W] of the optimisation profile. */
   minShape: number[];
   optShape: number[];
@@ -386,6 +388,8 @@ export interface NativeBinding {
   cudaAssignNearest(view: NativeDeviceView, centroids: Float32Array, k: number): Promise<{ labels: Int32Array; inertia: number }>;
   cudaPca(view: NativeDeviceView, options: NativePcaOptions, cancel?: NativeCancelToken): Promise<NativePcaResult>;
   cudaDownloadMatrix(view: NativeDeviceView): Promise<Float32Array>;
+  /** NaN/Infinity values of a device matrix, counted on the GPU; firstIndex -1 when none. */
+  cudaCountNonFinite(view: NativeDeviceView): Promise<{ count: number; firstIndex: number }>;
   cudaPreprocess(
     frame: NativeDeviceFrame,
     outWidth: number,

@@ -71,6 +71,7 @@ export type { VideoTool } from './video/programs';
 export { buildEngine, type EngineInfo } from './tensorrt/build-engine';
 export type { BuildEngineOptions, BuildProgress, EngineSizes, Precision } from './tensorrt/options';
 export type { AccuracyReport } from './tensorrt/accuracy';
+export type { CandidateResult, EnginePrecision } from './tensorrt/ladder';
 export type { Profile } from './tensorrt/profile';
 
 // ONNX model facts

@@ -58,7 +58,9 @@ describe('engine cache keys', () => {
       { ...fields, computeCapability: '7.2' },
       { ...fields, precision: 'fp32' },
       { ...fields, profile: { ...fields.profile, max: [2, 3, 640, 640] } },
+      { ...fields, precision: 'bf16' },
       { ...fields, flags: { ...fields.flags, pinNormsFp32: true } },
+      { ...fields, flags: { ...fields.flags, pinAttentionFp32: true } },
       { ...fields, flags: { ...fields.flags, workspaceMiB: 512 } },
       { ...fields, library: 1 },
     ];

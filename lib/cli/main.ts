@@ -6,6 +6,7 @@
 import { DinoError, isDinoError } from '../errors';
 import * as build from './commands/build';
 import * as demo from './commands/demo';
+import * as doctor from './commands/doctor';
 import * as extract from './commands/extract';
 import * as heatmap from './commands/heatmap';
 import * as info from './commands/info';
@@ -23,6 +24,7 @@ interface Command {
 const COMMANDS: Record<string, { summary: string; command: Command }> = {
   demo: { summary: 'heatmap, segmentation and PCA pictures of one image (the main job; no files needed)', command: demo },
   info: { summary: "show a model's contract and this machine's capabilities", command: info },
+  doctor: { summary: 'check this machine end to end (all backends, CUDA, capture) and write a report for issues', command: doctor },
   extract: { summary: 'write CLS, register and patch tokens of an image', command: extract },
   kmeans: { summary: 'k-means over a patch-token matrix (.npy)', command: kmeans },
   live: { summary: 'live segmentation/heatmaps of a camera or stream in the browser', command: live },

@@ -389,7 +389,7 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
     throw new DinoError('ERR_DINO_FILE_NOT_FOUND', `Model file not found: ${abs}`, { cause: err });
   }
   const graph = await readGraphFacts(abs);
-  const { backend, engine, fallbackReason } = await createBackend(abs, options);
+  const { backend, engine, fallbackReason } = await createBackend(abs, options, graph);
   try {
     const contract = detectContract(backend.inputs, backend.outputs, graph);
     // A TensorRT engine only takes sizes inside its profile: probe at the size it was optimised for.

@@ -139,6 +139,19 @@ Napi::Value CudaDownloadMatrix(const Napi::CallbackInfo& info) {
       [](Napi::Env e, std::vector<float>& out, const Napi::Array&) { return to_float32(e, out); });
 }
 
+// cudaCountNonFinite(view) -> Promise<{ count, firstIndex }> (firstIndex -1 when none)
+Napi::Value CudaCountNonFinite(const Napi::CallbackInfo& info) {
+  DeviceViewArg x = device_view_arg(info[0], "tensor");
+  return PromiseWorker<cuda::NonFiniteCount>::Start(
+      info.Env(), "dinov3.cudaCountNonFinite", [x] { return cuda::count_non_finite(x.matrix, worker_stream()); },
+      [](Napi::Env e, cuda::NonFiniteCount& r, const Napi::Array&) {
+        Napi::Object o = Napi::Object::New(e);
+        o.Set("count", Napi::Number::New(e, static_cast<double>(r.count)));
+        o.Set("firstIndex", Napi::Number::New(e, static_cast<double>(r.first_index)));
+        return o;
+      });
+}
+
 // cudaPreprocess(frame: { tensor, offset?, width, height, pitch, format, uvOffset?, uvPitch?, fullRange? },
 //                outWidth, outHeight, mean: Float32Array, std: Float32Array, out: DeviceTensor, outOffset)
 Napi::Value CudaPreprocess(const Napi::CallbackInfo& info) {
@@ -205,6 +218,7 @@ void register_cuda_ops(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaPca", Napi::Function::New<CudaPca>(env, "cudaPca"));
   exports.Set("cudaDownloadMatrix", Napi::Function::New<CudaDownloadMatrix>(env, "cudaDownloadMatrix"));
   exports.Set("cudaPreprocess", Napi::Function::New<CudaPreprocess>(env, "cudaPreprocess"));
+  exports.Set("cudaCountNonFinite", Napi::Function::New<CudaCountNonFinite>(env, "cudaCountNonFinite"));
 }
 
 }  // namespace dinov3::addon

@@ -93,6 +93,14 @@ struct DeviceMatrix {
 // Converts a device matrix view to a dense fp32 host matrix (rows * dim). Synchronises.
 std::vector<float> download_matrix(const DeviceMatrix& x, Stream stream);
 
+// NaN and Infinity values of a device matrix, counted on the GPU (native/cuda/non_finite.cu).
+struct NonFiniteCount {
+  int64_t count = 0;
+  int64_t first_index = -1;  // row * dim + column of the first one (dense index); -1 when none
+};
+// Synchronises the stream (the count is copied back).
+NonFiniteCount count_non_finite(const DeviceMatrix& x, Stream stream);
+
 // ---- preprocessing ----------------------------------------------------------------------------
 enum class FrameFormat : int { kRGB = 0, kRGBA = 1, kBGR = 2, kBGRA = 3, kGray = 4, kNV12 = 5 };
 
