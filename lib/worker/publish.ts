@@ -1,7 +1,8 @@
 /**
  * Stores a job's result: the patch grid as an .npy object first, then the result message on
- * `<stream>.results.<id>` (message id = job id, so the server drops a duplicate published within
- * its window, and the results stream keeps one message per job id beyond it). A failed job's
+ * `<stream>.results.<id>`. The message id is the job id and the job message's stream sequence, so
+ * the server drops the duplicate result of a redelivered job (within its de-duplication window),
+ * while a job queued again gets a new result; the results stream keeps one message per job id. A failed job's
  * result also goes to the dead-letter subject with the job as it arrived.
  * Internal: not part of the public API.
  * @module
@@ -26,7 +27,7 @@ export interface ResultContext {
 }
 
 /** Stores a success; resolves once the server has stored it. */
-export async function publishSuccess(ctx: ResultContext, id: string, features: Features, delivery: number): Promise<JobSuccess> {
+export async function publishSuccess(ctx: ResultContext, id: string, seq: number, features: Features, delivery: number): Promise<JobSuccess> {
   const result: JobSuccess = {
     v: 1,
     id,
@@ -44,18 +45,18 @@ export async function publishSuccess(ctx: ResultContext, id: string, features: F
     await ctx.store.putBlob({ name: key }, encodeNpy(features.patches, [features.patchCount, features.dim]));
     result.patches = key;
   }
-  await ctx.js.publish(ctx.names.resultSubject(id), encodeMessage(result), { msgID: `result-${id}` });
+  await ctx.js.publish(ctx.names.resultSubject(id), encodeMessage(result), { msgID: `result-${id}-${seq}` });
   return result;
 }
 
 /** Stores an error result and the dead letter (the original job bytes plus the error). */
-export async function publishFailure(ctx: ResultContext, id: string, error: unknown, delivery: number, job: Uint8Array): Promise<JobFailure> {
+export async function publishFailure(ctx: ResultContext, id: string, seq: number, error: unknown, delivery: number, job: Uint8Array): Promise<JobFailure> {
   const result: JobFailure = { v: 1, id, ok: false, error: errorOf(error), worker: ctx.worker, delivery };
   await ctx.js.publish(
     ctx.names.deadSubject(id),
     Buffer.from(JSON.stringify({ v: 1, id, error: result.error, worker: ctx.worker, delivery, job: Buffer.from(job).toString('utf8') })),
-    { msgID: `dead-${id}` },
+    { msgID: `dead-${id}-${seq}` },
   );
-  await ctx.js.publish(ctx.names.resultSubject(id), encodeMessage(result), { msgID: `result-${id}` });
+  await ctx.js.publish(ctx.names.resultSubject(id), encodeMessage(result), { msgID: `result-${id}-${seq}` });
   return result;
 }

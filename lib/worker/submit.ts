@@ -84,16 +84,20 @@ interface Marker {
   grid: { rows: number; cols: number };
 }
 
-async function writeFeatures(store: NatsObjectStore, out: string, image: string, result: JobResult & { ok: true }): Promise<string[]> {
+/**
+ * Writes one image's features; undefined when the result's patch grid is no longer in the
+ * object store (a result of an earlier run, whose grid that run deleted).
+ */
+async function writeFeatures(store: NatsObjectStore, out: string, image: string, result: JobResult & { ok: true }): Promise<string[] | undefined> {
   const paths = outputPaths(out, image);
+  const npy = result.patches === undefined ? undefined : await store.getBlob(result.patches);
+  if (npy === null) return undefined;
   const files: string[] = [];
   if (result.cls !== undefined) {
     await writeAtomic(paths.cls, encodeNpy(Float32Array.from(result.cls), [result.dim]));
     files.push(paths.cls);
   }
-  if (result.patches !== undefined) {
-    const npy = await store.getBlob(result.patches);
-    if (npy === null) throw new DinoError('ERR_DINO_QUEUE', `The patch grid of ${image} (${result.patches}) is missing from the object store`);
+  if (npy !== undefined) {
     await writeAtomic(paths.patches, npy);
     files.push(paths.patches);
   }
@@ -103,16 +107,18 @@ async function writeFeatures(store: NatsObjectStore, out: string, image: string,
   return rel;
 }
 
-async function publishJobs(js: NatsJetStream, store: NatsObjectStore, names: PoolNames, input: string, pending: readonly Pending[]): Promise<void> {
+/** Uploads an image and queues its job; `attempt` > 0 re-queues (a new message id, past the server's de-duplication). */
+async function queueJob(js: NatsJetStream, store: NatsObjectStore, names: PoolNames, input: string, p: Pending, attempt = 0): Promise<void> {
+  const key = `images/${p.id}`;
+  await store.putBlob({ name: key }, await readFile(join(input, p.image)));
+  const job: Job = { v: 1, id: p.id, image: { key } };
+  await js.publish(names.jobsSubject, encodeMessage(job), { msgID: attempt === 0 ? `job-${p.id}` : `job-${p.id}-${attempt}-${Date.now()}` });
+}
+
+async function queueAll(js: NatsJetStream, store: NatsObjectStore, names: PoolNames, input: string, pending: readonly Pending[]): Promise<void> {
   let next = 0;
   const upload = async (): Promise<void> => {
-    while (next < pending.length) {
-      const p = pending[next++] as Pending;
-      const key = `images/${p.id}`;
-      await store.putBlob({ name: key }, await readFile(join(input, p.image)));
-      const job: Job = { v: 1, id: p.id, image: { key } };
-      await js.publish(names.jobsSubject, encodeMessage(job), { msgID: `job-${p.id}` });
-    }
+    while (next < pending.length) await queueJob(js, store, names, input, pending[next++] as Pending);
   };
   await Promise.all(Array.from({ length: 8 }, upload));
 }
@@ -135,7 +141,7 @@ export async function submitFolder(options: SubmitOptions): Promise<SubmitSummar
   const idleTimeoutMs = options.idleTimeoutMs === undefined ? undefined : integer(options.idleTimeoutMs, 'idleTimeoutMs', 1);
   const images = await listImages(options.input);
   const entries = new Map<string, SubmitEntry>();
-  const pending = new Map<string, Pending[]>();
+  const pending = new Map<string, Pending>();
   for (const image of images) {
     const content = await readFile(join(options.input, image));
     const id = jobIdFor(image, content);
@@ -144,9 +150,9 @@ export async function submitFolder(options: SubmitOptions): Promise<SubmitSummar
       entries.set(image, { image, id, ok: true, skipped: true, files: marker.files, worker: marker.worker, delivery: marker.delivery });
       continue;
     }
-    pending.set(id, [...(pending.get(id) ?? []), { image, id }]);
+    pending.set(id, { image, id });
   }
-  const total = [...pending.values()].reduce((n, list) => n + list.length, 0);
+  const total = pending.size;
   let done = 0;
   let failed = 0;
   if (pending.size > 0) {
@@ -170,23 +176,32 @@ export async function submitFolder(options: SubmitOptions): Promise<SubmitSummar
         }, idleTimeoutMs);
       };
       arm();
-      const publishing = publishJobs(js, store, names, options.input, [...pending.values()].map((l) => l[0] as Pending));
+      const publishing = queueAll(js, store, names, options.input, [...pending.values()]);
       publishing.catch(() => results.stop());
+      const requeued = new Set<string>();
       for await (const m of results) {
         const result = decodeResult(m.data);
-        if (!waiting.delete(result.id)) continue;
+        const p = pending.get(result.id);
+        if (p === undefined || !waiting.has(result.id)) continue;
         arm();
-        for (const { image, id } of pending.get(result.id) ?? []) {
-          if (result.ok) {
-            const files = await writeFeatures(store, options.out, image, result);
-            entries.set(image, { image, id, ok: true, skipped: false, files, worker: result.worker, delivery: result.delivery });
-          } else {
-            failed++;
-            entries.set(image, { image, id, ok: false, skipped: false, error: result.error, worker: result.worker, delivery: result.delivery });
+        const { image, id } = p;
+        if (result.ok) {
+          const files = await writeFeatures(store, options.out, image, result);
+          if (files === undefined) {
+            // A stale result: compute it again (once).
+            if (requeued.has(id)) throw new DinoError('ERR_DINO_QUEUE', `The patch grid of ${image} (${result.patches}) is missing from the object store`);
+            requeued.add(id);
+            await queueJob(js, store, names, options.input, p, 1);
+            continue;
           }
-          done++;
-          options.onProgress?.({ done, total, failed });
+          entries.set(image, { image, id, ok: true, skipped: false, files, worker: result.worker, delivery: result.delivery });
+        } else {
+          failed++;
+          entries.set(image, { image, id, ok: false, skipped: false, error: result.error, worker: result.worker, delivery: result.delivery });
         }
+        waiting.delete(id);
+        done++;
+        options.onProgress?.({ done, total, failed });
         if (!options.keepObjects) {
           await store.delete(`images/${result.id}`).catch(() => undefined);
           if (result.ok && result.patches !== undefined) await store.delete(result.patches).catch(() => undefined);

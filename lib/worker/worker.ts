@@ -113,9 +113,9 @@ export async function startWorker(options: WorkerOptions): Promise<NatsWorker> {
     const delivery = m.info.deliveryCount;
     try {
       if (outcome.ok) {
-        await publishSuccess(ctx, id, outcome.features, delivery);
+        await publishSuccess(ctx, id, m.info.streamSequence, outcome.features, delivery);
       } else if (outcome.permanent || delivery >= maxDeliver) {
-        await publishFailure(ctx, id, outcome.error, delivery, m.data);
+        await publishFailure(ctx, id, m.info.streamSequence, outcome.error, delivery, m.data);
         counters.failed++;
         counters.deadLettered++;
       } else {
