@@ -69,7 +69,8 @@ export interface NatsJetStreamManager {
   streams: {
     info(stream: string): Promise<{ config: NatsStreamConfig; state: { messages: number; num_subjects?: number } }>;
     add(cfg: NatsStreamConfig): Promise<unknown>;
-    purge(stream: string): Promise<unknown>;
+    getMessage(stream: string, query: { seq: number }): Promise<{ readonly data: Uint8Array } | null>;
+    deleteMessage(stream: string, seq: number): Promise<boolean>;
   };
   consumers: {
     info(stream: string, consumer: string): Promise<{ num_pending: number; num_ack_pending: number; config: NatsConsumerConfig }>;
@@ -85,7 +86,13 @@ export interface NatsObjectStore {
   delete(name: string): Promise<unknown>;
 }
 
+/** A core NATS subscription. */
+export interface NatsSubscription extends AsyncIterable<{ readonly data: Uint8Array }> {
+  unsubscribe(): void;
+}
+
 export interface NatsConnection {
+  subscribe(subject: string, opts?: { queue?: string }): NatsSubscription;
   close(): Promise<void>;
   drain(): Promise<void>;
   closed(): Promise<void | Error>;

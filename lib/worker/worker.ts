@@ -4,7 +4,8 @@
  * are kept alive with `working()`; a worker that dies leaves them unacknowledged, and the server
  * redelivers them to another worker after the ack wait (at least once; results are
  * de-duplicated by job id). A job that fails for good (corrupt image) gets an error result and a
- * dead letter; one that fails otherwise is retried until its last delivery.
+ * dead letter; one that fails otherwise is retried until its last delivery, and one whose workers
+ * all died gets an error result from the max-deliveries advisory (./max-deliveries).
  * @module
  */
 import { hostname } from 'node:os';
@@ -16,6 +17,7 @@ import { BatchQueue } from './batch-queue';
 import { runBatch } from './batch';
 import { Counters, type WorkerCounters } from './counters';
 import { decodeJob, salvageJobId, type Job, type WorkerOutput } from './job';
+import { watchMaxDeliveries } from './max-deliveries';
 import { loadNats, type NatsJsMsg } from './nats-api';
 import { publishFailure, publishSuccess, type ResultContext } from './publish';
 import { connectNats, ensurePool, poolNames, poolSettings, type PoolSettings } from './setup';
@@ -89,10 +91,12 @@ export async function startWorker(options: WorkerOptions): Promise<NatsWorker> {
   const nc = await connectNats(nats, options.nats, `dinov3-worker ${name}`);
   let consumerInfo;
   let store;
+  let jsm;
   try {
     const pool = await ensurePool(nats, nc, names, settings);
     store = pool.store;
-    consumerInfo = await pool.jsm.consumers.info(names.jobsStream, names.consumer);
+    jsm = pool.jsm;
+    consumerInfo = await jsm.consumers.info(names.jobsStream, names.consumer);
   } catch (err) {
     await nc.close();
     throw err;
@@ -107,6 +111,7 @@ export async function startWorker(options: WorkerOptions): Promise<NatsWorker> {
   const counters = new Counters(batchSize);
   const ctx: ResultContext = { js, store, names, worker: name, outputs };
   const pump = queue.pump(messages, (m) => m.nak());
+  const unwatch = watchMaxDeliveries(nc, jsm, ctx, counters, onError);
 
   const finish = async (m: NatsJsMsg, job: Job | Error, outcome: Awaited<ReturnType<typeof runBatch>>[number]): Promise<void> => {
     const id = job instanceof Error ? (salvageJobId(m.data) ?? `seq-${m.info.streamSequence}`) : job.id;
@@ -178,6 +183,7 @@ export async function startWorker(options: WorkerOptions): Promise<NatsWorker> {
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
       stopping = true;
+      unwatch();
       messages.stop();
       for (const m of queue.close()) m.nak();
       await loop.catch(onError);

@@ -76,8 +76,12 @@ describe.skipIf(!hasNatsServer || !hasDist)('NATS JetStream worker', () => {
     const images = await writeImages(input, 500);
     const workers = ['w1', 'w2', 'w3'].map((name) => spawnWorker(server.url, ['--model', model, '--stream', 'MANY', '--batch', '8', '--size', '112', '--name', name]));
     await Promise.all(workers.map((w) => w.ready));
-    const summary = await submitFolder({ nats: server.url, input, out, stream: 'MANY', idleTimeoutMs: 30_000 });
-    const counts = await Promise.all(workers.map(stopWorker));
+    const submitted = submitFolder({ nats: server.url, input, out, stream: 'MANY', idleTimeoutMs: 30_000 });
+    // SIGTERM to one worker mid-run: it drains (finishes its batch, hands queued jobs back) and exits 0.
+    await until(async () => (await jsm.streams.info('MANY_RESULTS')).state.messages >= 150, '150 results');
+    const drained = stopWorker(workers[2] as WorkerProcess);
+    const summary = await submitted;
+    const counts = [...(await Promise.all(workers.slice(0, 2).map(stopWorker))), await drained];
 
     expect(summary).toMatchObject({ images: 500, ok: 500, failed: 0, skipped: 0 });
     expect(summary.entries.map((e) => e.image)).toEqual([...images].sort());
@@ -137,6 +141,31 @@ describe.skipIf(!hasNatsServer || !hasDist)('NATS JetStream worker', () => {
     expect(byA.length).toBeGreaterThan(0);
     expect(redelivered.length).toBeGreaterThan(0);
     for (const e of redelivered) expect(e.worker).toBe('B');
+  }, 120_000);
+
+  it('a job whose workers all die reaches max deliveries: an error result and a dead letter, the rest finish', async () => {
+    const input = temp();
+    const out = temp();
+    await writeImages(input, 24);
+    // One delivery per job; the ack wait outlasts the start of the second worker, which takes the advisory.
+    const args = ['--model', model, '--stream', 'POISON', '--batch', '8', '--size', '448', '--ack-wait-ms', '6000', '--max-deliver', '1'];
+    const a = spawnWorker(server.url, [...args, '--name', 'A']);
+    await a.ready;
+    const submitted = submitFolder({ nats: server.url, input, out, stream: 'POISON', idleTimeoutMs: 30_000 });
+    await until(async () => (await jsm.consumers.info('POISON', 'POISON_workers')).num_ack_pending > 0, 'jobs in flight');
+    a.child.kill('SIGKILL');
+    await a.exited;
+    const b = spawnWorker(server.url, [...args, '--name', 'B']);
+    const summary = await submitted;
+    await stopWorker(b);
+
+    const failed = summary.entries.filter((e) => !e.ok);
+    expect(summary.images).toBe(24);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(summary.ok + failed.length).toBe(24);
+    for (const e of failed) expect(e.error?.code).toBe('ERR_DINO_QUEUE');
+    expect((await jsm.streams.info('POISON_DEAD')).state.messages).toBe(failed.length);
+    expect((await jsm.streams.info('POISON')).state.messages).toBe(0);
   }, 120_000);
 
   it('corrupt images and malformed jobs: error results and dead letters, the rest finish, nothing stays in the queue', async () => {
