@@ -76,6 +76,11 @@ export class BatchQueue<T> {
     return batch;
   }
 
+  /** The items waiting, oldest first (a copy). */
+  waiting(): T[] {
+    return [...this.#items];
+  }
+
   /** Stops the pump and returns the items that were queued and not taken. */
   close(): T[] {
     this.#ended = true;

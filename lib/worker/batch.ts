@@ -1,7 +1,8 @@
 /**
- * Runs one batch of jobs: reads and decodes each image on its own (a corrupt image fails its job
- * only), then one model.extract call for every decoded image. When that call fails, each image
- * runs alone so the failure lands on the job that caused it.
+ * One batch of jobs in two steps, so a worker can load the next batch while this one runs:
+ * reading and decoding each image on its own (a corrupt image fails its job only), then one
+ * model.extract call for every decoded image. When that call fails, each image runs alone so the
+ * failure lands on the job that caused it.
  * Internal: not part of the public API.
  * @module
  */
@@ -45,15 +46,16 @@ async function load(job: Job, store: NatsObjectStore): Promise<DecodedImage> {
   return decodeImage(await readImage(job.image, store));
 }
 
-/** Runs `jobs` (a failed parse is passed as its error) and returns one outcome per job, in order. */
-export async function runBatch(
-  model: Model,
-  jobs: ReadonlyArray<Job | Error>,
-  store: NatsObjectStore,
-  size: SizeLike | undefined,
-): Promise<JobOutcome[]> {
+/** A batch with its images read and decoded; jobs that already failed have their outcome. */
+export interface LoadedBatch {
+  outcomes: Array<JobOutcome | undefined>;
+  ready: Array<{ image: DecodedImage; i: number }>;
+}
+
+/** Reads and decodes the images of `jobs` (a failed parse is passed as its error), all at once. */
+export async function loadBatch(jobs: ReadonlyArray<Job | Error>, store: NatsObjectStore): Promise<LoadedBatch> {
   const outcomes: Array<JobOutcome | undefined> = new Array<JobOutcome | undefined>(jobs.length);
-  const images: Array<DecodedImage | undefined> = await Promise.all(
+  const images = await Promise.all(
     jobs.map(async (job, i) => {
       if (job instanceof Error) {
         outcomes[i] = { ok: false, error: job, permanent: true };
@@ -67,7 +69,12 @@ export async function runBatch(
       }
     }),
   );
-  const ready = images.flatMap((image, i) => (image === undefined ? [] : [{ image, i }]));
+  return { outcomes, ready: images.flatMap((image, i) => (image === undefined ? [] : [{ image, i }])) };
+}
+
+/** One model.extract call for the decoded images of a batch; returns one outcome per job, in order. */
+export async function inferBatch(model: Model, loaded: LoadedBatch, size: SizeLike | undefined): Promise<JobOutcome[]> {
+  const { outcomes, ready } = loaded;
   if (ready.length === 0) return outcomes as JobOutcome[];
   const options = size === undefined ? {} : { size };
   try {

@@ -14,7 +14,7 @@ import type { Model } from '../model/model';
 import type { SizeLike } from '../util/size';
 import { integer, invalid } from '../validate';
 import { BatchQueue } from './batch-queue';
-import { runBatch } from './batch';
+import { inferBatch, loadBatch, type JobOutcome, type LoadedBatch } from './batch';
 import { Counters, type WorkerCounters } from './counters';
 import { decodeJob, salvageJobId, type Job, type WorkerOutput } from './job';
 import { watchMaxDeliveries } from './max-deliveries';
@@ -112,8 +112,12 @@ export async function startWorker(options: WorkerOptions): Promise<NatsWorker> {
   const ctx: ResultContext = { js, store, names, worker: name, outputs };
   const pump = queue.pump(messages, (m) => m.nak());
   const unwatch = watchMaxDeliveries(nc, jsm, ctx, counters, onError);
+  // Jobs waiting for a batch are heartbeated too: behind a long batch they could outwait the ack wait.
+  const queueHeartbeat = setInterval(() => {
+    for (const m of queue.waiting()) m.working();
+  }, heartbeatMs);
 
-  const finish = async (m: NatsJsMsg, job: Job | Error, outcome: Awaited<ReturnType<typeof runBatch>>[number]): Promise<void> => {
+  const finish = async (m: NatsJsMsg, job: Job | Error, outcome: JobOutcome): Promise<void> => {
     const id = job instanceof Error ? (salvageJobId(m.data) ?? `seq-${m.info.streamSequence}`) : job.id;
     const delivery = m.info.deliveryCount;
     try {
@@ -142,7 +146,16 @@ export async function startWorker(options: WorkerOptions): Promise<NatsWorker> {
     await m.ackAck({ timeout: 5000 }).catch(onError);
   };
 
-  const runOne = async (batch: NatsJsMsg[]): Promise<void> => {
+  interface Prepared {
+    batch: NatsJsMsg[];
+    jobs: Array<Job | Error>;
+    loaded: Promise<LoadedBatch>;
+    heartbeat: NodeJS.Timeout;
+  }
+
+  // Jobs are heartbeated from the moment their images start loading until their results are stored.
+  const prepare = (batch: NatsJsMsg[] | undefined): Prepared | undefined => {
+    if (batch === undefined || batch.length === 0) return undefined;
     const wall = Date.now();
     for (const m of batch) counters.delivered(wall - m.info.timestampNanos / 1e6, m.info.pending, m.info.deliveryCount);
     const jobs = batch.map((m): Job | Error => {
@@ -155,11 +168,18 @@ export async function startWorker(options: WorkerOptions): Promise<NatsWorker> {
     const heartbeat = setInterval(() => {
       for (const m of batch) m.working();
     }, heartbeatMs);
+    const loaded = loadBatch(jobs, store);
+    loaded.catch(() => undefined);
+    return { batch, jobs, loaded, heartbeat };
+  };
+
+  const run = async ({ batch, jobs, loaded, heartbeat }: Prepared): Promise<void> => {
     try {
+      const images = await loaded;
       const start = performance.now();
-      const outcomes = await runBatch(options.model, jobs, store, options.size);
+      const outcomes = await inferBatch(options.model, images, options.size);
       counters.batch(batch.length, performance.now() - start);
-      await Promise.all(batch.map((m, i) => finish(m, jobs[i] as Job | Error, outcomes[i] as (typeof outcomes)[number])));
+      await Promise.all(batch.map((m, i) => finish(m, jobs[i] as Job | Error, outcomes[i] as JobOutcome)));
     } catch (err) {
       for (const m of batch) m.nak(1000);
       counters.retried += batch.length;
@@ -170,12 +190,14 @@ export async function startWorker(options: WorkerOptions): Promise<NatsWorker> {
   };
 
   let stopping = false;
+  // While a batch runs, the next one fills and its images load.
   const loop = (async () => {
+    let next = queue.next().then(prepare);
     for (;;) {
-      const batch = await queue.next();
-      if (batch === undefined || batch.length === 0) break;
-      await runOne(batch);
-      if (stopping) break;
+      const current = await next;
+      if (current === undefined) break;
+      next = queue.next().then(prepare);
+      await run(current);
     }
   })();
 
@@ -183,6 +205,7 @@ export async function startWorker(options: WorkerOptions): Promise<NatsWorker> {
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
       stopping = true;
+      clearInterval(queueHeartbeat);
       unwatch();
       messages.stop();
       for (const m of queue.close()) m.nak();
