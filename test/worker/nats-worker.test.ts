@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDinoError } from '../../lib/errors';
 import { readNpy } from '../../lib/io/npy';
 import { loadModel } from '../../lib/model/model';
-import { decodeResult, submitFolder, type SubmitSummary } from '../../lib/worker';
+import { decodeResult, startWorker, submitFolder, type SubmitEntry, type SubmitSummary } from '../../lib/worker';
 import { loadNats } from '../../lib/worker/nats-api';
 import { tinyModel } from '../helpers/models';
 import { hasNatsServer, startNatsServer, type NatsServer } from './nats-server';
@@ -232,6 +232,31 @@ describe.skipIf(!hasNatsServer || !hasDist)('NATS JetStream worker', () => {
     // The restored image was computed again (the first run had deleted its stored patch grid).
     expect((await stopWorker(w)).jobs).toBe(13);
   }, 120_000);
+
+  it('startWorker in process with outputs [cls]: results carry the CLS only, counters add up, stop() drains', async () => {
+    const input = temp();
+    const out = temp();
+    await writeImages(input, 6);
+    const local = await loadModel(model);
+    try {
+      const worker = await startWorker({ nats: server.url, model: local, stream: 'CLS', outputs: ['cls'], batch: 4, maxWaitMs: 50, size: 64 });
+      const summary = await submitFolder({ nats: server.url, input, out, stream: 'CLS', idleTimeoutMs: 30_000 });
+      expect(summary).toMatchObject({ images: 6, ok: 6, failed: 0 });
+      for (const e of summary.entries) expect(e.files).toEqual([e.image.replace(/\.png$/, '.cls.npy')]);
+      expect(filesUnder(out, '.patches.npy')).toEqual([]);
+      const first = summary.entries[0] as SubmitEntry;
+      expect((await readNpy(join(out, first.files?.[0] as string))).shape).toEqual([32]);
+      const c = worker.counters();
+      expect(c).toMatchObject({ jobs: 6, failed: 0, deadLettered: 0, pending: 0 });
+      expect(c.batches).toBeGreaterThanOrEqual(2);
+      expect(c.batchFill).toBeCloseTo(6 / c.batches / 4, 5);
+      await worker.stop();
+      await worker.done;
+      expect(worker.counters().jobs).toBe(6);
+    } finally {
+      await local.dispose();
+    }
+  }, 60_000);
 
   it('batching: --batch 8 runs fewer inferences than jobs, --batch 1 one per job (throughput reported)', async () => {
     const input = temp();
