@@ -69,7 +69,7 @@ export interface NatsJetStreamManager {
   streams: {
     info(stream: string): Promise<{ config: NatsStreamConfig; state: { messages: number; num_subjects?: number } }>;
     add(cfg: NatsStreamConfig): Promise<unknown>;
-    getMessage(stream: string, query: { seq: number }): Promise<{ readonly data: Uint8Array } | null>;
+    getMessage(stream: string, query: { seq: number } | { last_by_subj: string }): Promise<{ readonly data: Uint8Array } | null>;
     deleteMessage(stream: string, seq: number): Promise<boolean>;
   };
   consumers: {

@@ -13,7 +13,7 @@ import { encodeNpy } from '../io/npy';
 import { integer } from '../validate';
 import { listImages, outputPaths, readMarker, writeAtomic } from './files';
 import { decodeResult, encodeMessage, jobIdFor, type Job, type JobResult } from './job';
-import { loadNats, type NatsJetStream, type NatsObjectStore } from './nats-api';
+import { loadNats, type NatsJetStream, type NatsJetStreamManager, type NatsObjectStore } from './nats-api';
 import { connectNats, ensurePool, poolNames, poolSettings, type PoolNames, type PoolSettings } from './setup';
 
 /** Options of {@link submitFolder}. */
@@ -115,10 +115,15 @@ async function queueJob(js: NatsJetStream, store: NatsObjectStore, names: PoolNa
   await js.publish(names.jobsSubject, encodeMessage(job), { msgID: attempt === 0 ? `job-${p.id}` : `job-${p.id}-${attempt}-${Date.now()}` });
 }
 
-async function queueAll(js: NatsJetStream, store: NatsObjectStore, names: PoolNames, input: string, pending: readonly Pending[]): Promise<void> {
+/** Queues every pending image that has no stored result yet (stored ones come through the results watcher). */
+async function queueAll(js: NatsJetStream, jsm: NatsJetStreamManager, store: NatsObjectStore, names: PoolNames, input: string, pending: readonly Pending[]): Promise<void> {
   let next = 0;
   const upload = async (): Promise<void> => {
-    while (next < pending.length) await queueJob(js, store, names, input, pending[next++] as Pending);
+    while (next < pending.length) {
+      const p = pending[next++] as Pending;
+      const stored = await jsm.streams.getMessage(names.resultsStream, { last_by_subj: names.resultSubject(p.id) }).catch(() => null);
+      if (stored === null) await queueJob(js, store, names, input, p);
+    }
   };
   await Promise.all(Array.from({ length: 8 }, upload));
 }
@@ -159,7 +164,7 @@ export async function submitFolder(options: SubmitOptions): Promise<SubmitSummar
     const nats = loadNats();
     const nc = await connectNats(nats, options.nats, 'dinov3-submit');
     try {
-      const { store } = await ensurePool(nats, nc, names, settings);
+      const { store, jsm } = await ensurePool(nats, nc, names, settings);
       const js = nats.jetstream(nc);
       // Watch the results first (the last one per job id, from earlier runs too), then publish.
       const watcher = await js.consumers.get(names.resultsStream, { filter_subjects: names.resultsWildcard, deliver_policy: 'last_per_subject' });
@@ -176,7 +181,7 @@ export async function submitFolder(options: SubmitOptions): Promise<SubmitSummar
         }, idleTimeoutMs);
       };
       arm();
-      const publishing = queueAll(js, store, names, options.input, [...pending.values()]);
+      const publishing = queueAll(js, jsm, store, names, options.input, [...pending.values()]);
       publishing.catch(() => results.stop());
       const requeued = new Set<string>();
       for await (const m of results) {
