@@ -52,6 +52,7 @@ export interface JobFailure {
   delivery: number;
 }
 
+/** A job's result: a success or a failure. */
 export type JobResult = JobSuccess | JobFailure;
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -61,6 +62,7 @@ export function jobIdFor(relativePath: string, content: Uint8Array): string {
   return createHash('sha256').update(relativePath).update('\0').update(content).digest('hex').slice(0, 32);
 }
 
+/** A job or result as the JSON bytes that go on the wire. */
 export function encodeMessage(message: Job | JobResult): Uint8Array {
   return Buffer.from(JSON.stringify(message));
 }

@@ -25,6 +25,12 @@ export interface PoolNames {
   bucket: string;
 }
 
+/**
+ * The names of the pool whose job stream is `stream`: `<stream>.jobs`, `<stream>_RESULTS`
+ * (`<stream>.results.<id>`), `<stream>_DEAD` (`<stream>.dead.<id>`), consumer `<stream>_workers`,
+ * bucket `<stream>_data`.
+ * @throws DinoError ERR_DINO_INVALID_ARGUMENT for a name NATS does not accept.
+ */
 export function poolNames(stream: string): PoolNames {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(stream)) {
     throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `The stream name must be 1-64 letters, digits, '_' or '-', got '${stream}'`);
@@ -54,6 +60,7 @@ export interface PoolSettings {
   retentionMs: number;
 }
 
+/** Default pool settings. */
 export const POOL_DEFAULTS: PoolSettings = { ackWaitMs: 30_000, maxDeliver: 5, maxAckPending: 1024, retentionMs: 7 * 24 * 3600 * 1000 };
 
 const NS = 1_000_000;
