@@ -148,7 +148,7 @@ describe.skipIf(!hasNatsServer || !hasDist)('NATS JetStream worker', () => {
     const out = temp();
     await writeImages(input, 24);
     // One delivery per job; the ack wait outlasts the start of the second worker, which takes the advisory.
-    const args = ['--model', model, '--stream', 'POISON', '--batch', '8', '--size', '448', '--ack-wait-ms', '6000', '--max-deliver', '1'];
+    const args = ['--model', model, '--stream', 'POISON', '--batch', '8', '--size', '448', '--ack-wait-ms', '10000', '--max-deliver', '1'];
     const a = spawnWorker(server.url, [...args, '--name', 'A']);
     await a.ready;
     const submitted = submitFolder({ nats: server.url, input, out, stream: 'POISON', idleTimeoutMs: 30_000 });
