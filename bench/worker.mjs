@@ -6,12 +6,13 @@
 //               --batch N` process and a loopback `nats-server -js`: upload, queue, decode,
 //               inference, result + .npy through the object store, files written
 // Each phase runs on the same images (640x480 PNGs, distinct); phases alternate over --rounds,
-// medians reported with the share of the machine other processes used (bench/cpu-load.cjs; the
-// worker and nats-server count as ours).
+// medians reported with the CPU time per image of each process (here = this process: the plain
+// extract, or the submit client; worker; server) and the share of the machine other processes
+// used (bench/cpu-load.cjs; the worker and nats-server count as ours).
 // Usage: npm run build && node bench/worker.mjs [--model tiny|vits16] [--images 64] [--rounds 3]
 //                                               [--size 224] [--batches 1,16]
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -23,7 +24,7 @@ const require = createRequire(import.meta.url);
 const { loadModel } = require(join(root, 'dist', 'index.js'));
 const { writeTinyDinov3 } = require(join(root, 'dist', 'testing.js'));
 const { submitFolder } = require(join(root, 'dist', 'worker', 'index.js'));
-const { measured, othersText } = require('./cpu-load.cjs');
+const { cpuMs, measured, othersText } = require('./cpu-load.cjs');
 const sharp = require('sharp');
 
 const modelName = cliArg('model', 'tiny');
@@ -94,19 +95,35 @@ function startWorker(batch, stream) {
   return { child, ready, stop };
 }
 
+/** CPU time of another process so far, ms (utime + stime from /proc/<pid>/stat). */
+function pidCpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Runs fn under `measured` and adds CPU ms per image of this process, and of each pid given by name. */
+async function timed(fn, pids = {}) {
+  const own0 = cpuMs();
+  const p0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, pidCpuMs(pid)]));
+  const m = await measured(fn, { pids: Object.values(pids) });
+  const cpu = { here: (cpuMs() - own0) / count };
+  for (const [k, pid] of Object.entries(pids)) cpu[k] = (pidCpuMs(pid) - p0[k]) / count;
+  return { ...m, cpu };
+}
+
 const model = await loadModel(modelPath, { size });
 await model.extract(paths.slice(0, 2)); // warm-up
 const results = {};
 const record = (name, m, extra = '') => {
-  (results[name] ??= []).push({ rate: count / m.seconds, others: m.others, seconds: m.seconds, extra });
+  (results[name] ??= []).push({ rate: count / m.seconds, others: m.others, seconds: m.seconds, cpu: m.cpu, extra });
 };
 let streamNo = 0;
 for (let r = 0; r < rounds; r++) {
-  record('plain b1', await measured(async () => {
+  record('plain b1', await timed(async () => {
     for (const p of paths) await model.extract(p);
     return {};
   }));
-  record('plain b16', await measured(async () => {
+  record('plain b16', await timed(async () => {
     for (let i = 0; i < paths.length; i += 16) await model.extract(paths.slice(i, i + 16));
     return {};
   }));
@@ -114,7 +131,7 @@ for (let r = 0; r < rounds; r++) {
     const stream = `BENCH${streamNo++}`;
     const w = startWorker(batch, stream);
     await w.ready;
-    const m = await measured(async () => ({ summary: await submitFolder({ nats: url, input, out: join(work, `out-${stream}`), stream, idleTimeoutMs: 600_000 }) }), { pids: [w.child.pid, nats.pid] });
+    const m = await timed(async () => ({ summary: await submitFolder({ nats: url, input, out: join(work, `out-${stream}`), stream, idleTimeoutMs: 600_000 }) }), { worker: w.child.pid, server: nats.pid });
     if (m.summary.ok !== count) throw new Error(`worker b${batch}: ${m.summary.ok} of ${count} ok`);
     const counters = await w.stop();
     record(`worker b${batch}`, m, counters);
@@ -124,9 +141,11 @@ await model.dispose();
 nats.kill('SIGTERM');
 
 console.log(`Machine: ${machine()}; model ${modelName}, input ${size}x${size}, ${count} images of 640x480 per phase, ${rounds} rounds; ${new Date().toISOString()}`);
-console.log('| phase | images/s (median) | each round | other processes (each round) | worker counters (last round) |');
-console.log('|---|---:|---|---|---|');
+// CPU ms per image (medians over rounds): 'here' is this process (the plain extract, or the submit client).
+const cpuText = (rs) => Object.keys(rs[0].cpu).map((k) => `${k} ${median(rs.map((x) => x.cpu[k])).toFixed(1)}`).join(', ');
+console.log('| phase | images/s (median) | each round | CPU ms per image (median) | other processes (each round) | worker counters (last round) |');
+console.log('|---|---:|---|---|---|---|');
 for (const [name, rs] of Object.entries(results)) {
-  console.log(`| ${name} | ${median(rs.map((x) => x.rate)).toFixed(1)} | ${rs.map((x) => x.rate.toFixed(1)).join(' ')} | ${rs.map((x) => othersText(x)).join(' ')} | ${rs.at(-1).extra} |`);
+  console.log(`| ${name} | ${median(rs.map((x) => x.rate)).toFixed(1)} | ${rs.map((x) => x.rate.toFixed(1)).join(' ')} | ${cpuText(rs)} | ${rs.map((x) => othersText(x)).join(' ')} | ${rs.at(-1).extra} |`);
 }
 rmSync(work, { recursive: true, force: true });
