@@ -16,6 +16,7 @@ import * as api from '../lib';
 import { ERROR_CODES, KMEANS_DEFAULTS } from '../lib';
 import { NativePixelFormat } from '../lib/binding';
 import * as testingApi from '../lib/testing';
+import * as workerApi from '../lib/worker';
 import { projectRoot } from './helpers/shared';
 
 const lib = join(projectRoot, 'lib');
@@ -150,12 +151,26 @@ describe('public API', () => {
     expect(Object.keys(testing).filter((n) => n !== '__esModule').sort()).toEqual(['OnnxGraphBuilder', 'attr', 'buildTinyDinov3', 'writeTinyDinov3']);
   });
 
+  it('dinov3-trt/worker has the worker, the submit client and the message schema; only its loader names the optional NATS packages', () => {
+    expect(Object.keys(workerApi).filter((n) => n !== '__esModule').sort()).toEqual(
+      ['POOL_DEFAULTS', 'decodeJob', 'decodeResult', 'encodeMessage', 'formatCounters', 'jobIdFor', 'poolNames', 'startWorker', 'submitFolder'].sort(),
+    );
+    const naming = modules()
+      .filter((f) => readFileSync(f, 'utf8').includes("'@nats-io/"))
+      .map((f) => relative(lib, f));
+    expect(naming).toEqual(['worker/nats-api.ts']);
+    const pkg = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { optionalDependencies?: Record<string, string>; dependencies: Record<string, string> };
+    expect(Object.keys(pkg.optionalDependencies ?? {}).sort()).toEqual(['@nats-io/jetstream', '@nats-io/obj', '@nats-io/transport-node']);
+    expect(Object.keys(pkg.dependencies).filter((d) => d.startsWith('@nats-io/'))).toEqual([]);
+  });
+
   it.skipIf(!existsSync(join(projectRoot, 'dist', 'testing.js')))('package.json exports both entry points and the built .d.ts files carry no @internal member', () => {
     const pkg = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { name: string; exports: Record<string, { default?: string }> };
     expect(pkg.exports['./testing']?.default).toBe('./dist/testing.js');
     // The package resolves itself through its exports, as an installed one would.
     const resolved = createRequire(join(projectRoot, 'package.json')).resolve(`${pkg.name}/testing`);
     expect(resolved).toBe(join(projectRoot, 'dist', 'testing.js'));
+    expect(createRequire(join(projectRoot, 'package.json')).resolve(`${pkg.name}/worker`)).toBe(join(projectRoot, 'dist', 'worker', 'index.js'));
     const declarations = readdirSync(join(projectRoot, 'dist'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.d.ts'));
     expect(declarations.length).toBeGreaterThan(50);
     expect(declarations.filter((f) => readFileSync(join(projectRoot, 'dist', f), 'utf8').includes('@internal'))).toEqual([]);

@@ -14,6 +14,8 @@ import * as kmeans from './commands/kmeans';
 import * as live from './commands/live';
 import * as makeTestModel from './commands/make-test-model';
 import * as segment from './commands/segment';
+import * as submit from './commands/submit';
+import * as worker from './commands/worker';
 
 interface Command {
   usage: string;
@@ -32,6 +34,8 @@ const COMMANDS: Record<string, { summary: string; command: Command }> = {
   'make-test-model': { summary: 'write a small DINOv3-shaped ONNX model with seeded weights', command: makeTestModel },
   heatmap: { summary: 'patch-similarity heatmaps of an image (PNG, optional .npy)', command: heatmap },
   segment: { summary: 'k-means segmentation or PCA pictures of an image, a video or an image directory', command: segment },
+  worker: { summary: 'extract features of queued images as a NATS JetStream worker (batched)', command: worker },
+  submit: { summary: 'extract a folder of images through NATS JetStream workers', command: submit },
 };
 
 function help(): string {
