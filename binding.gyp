@@ -6,6 +6,7 @@
       "target_name": "dinov3",
       "sources": [
         "native/core/color.cc",
+        "native/core/correspondence.cc",
         "native/core/field_render.cc",
         "native/core/half.cc",
         "native/core/kmeans.cc",
