@@ -36,6 +36,7 @@ export {
   type PcaResult,
   type PixelPoint,
 } from './analysis/types';
+export { matchPatches, type MatchOptions, type PatchMatch, type PatchMatches } from './analysis/correspondence';
 export { readNpy, writeNpy, encodeNpy, type NpyArray, type NpyData } from './io/npy';
 
 // Rendering
