@@ -12,6 +12,7 @@ import * as info from './commands/info';
 import * as kmeans from './commands/kmeans';
 import * as live from './commands/live';
 import * as makeTestModel from './commands/make-test-model';
+import * as match from './commands/match';
 import * as segment from './commands/segment';
 
 interface Command {
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, { summary: string; command: Command }> = {
   build: { summary: 'build and cache a TensorRT engine (precision chosen by measurement)', command: build },
   'make-test-model': { summary: 'write a small DINOv3-shaped ONNX model with seeded weights', command: makeTestModel },
   heatmap: { summary: 'patch-similarity heatmaps of an image (PNG, optional .npy)', command: heatmap },
+  match: { summary: 'patch correspondences between two images (mutual nearest neighbours), picture and JSON', command: match },
   segment: { summary: 'k-means segmentation or PCA pictures of an image, a video or an image directory', command: segment },
 };
 
