@@ -139,7 +139,7 @@ describe('public API', () => {
   it('the root export has at most 34 runtime names, and no internals', () => {
     const names = Object.keys(root).filter((n) => n !== '__esModule');
     expect(names.length).toBeLessThanOrEqual(34);
-    for (const name of ['loadModel', 'Model', 'Features', 'openSource', 'segmentVideo', 'segmentStreams', 'segmentStream', 'serveLive', 'renderHeatmap', 'capabilities', 'DinoError', 'matchPatches']) expect(names).toContain(name);
+    for (const name of ['loadModel', 'Model', 'Features', 'openSource', 'segmentVideo', 'segmentStreams', 'segmentStream', 'serveLive', 'renderHeatmap', 'capabilities', 'DinoError', 'matchPatches', 'trackVideo']) expect(names).toContain(name);
     for (const internal of ['ProgressBar', 'openFrameWriter', 'changedShare', 'writeTinyDinov3', 'buildTinyDinov3', 'openImageDir', 'openFrameSource', 'native']) expect(names).not.toContain(internal);
   });
 

@@ -33,7 +33,7 @@ export interface PropagationOptions {
  */
 export const PROPAGATION_DEFAULTS = { contextFrames: 7, topK: 5, temperature: 0.2, radius: 12, neighbourhood: 'circle' } as const;
 
-/** @internal */
+/** Validated {@link PropagationOptions}, defaults filled in. */
 export interface ResolvedPropagation {
   contextFrames: number;
   topK: number;
@@ -42,7 +42,7 @@ export interface ResolvedPropagation {
   circle: boolean;
 }
 
-/** @internal */
+/** Validates {@link PropagationOptions} and fills in the defaults. */
 export function resolvePropagation(o: PropagationOptions = {}): ResolvedPropagation {
   if (!isObject(o)) invalid('propagation options', 'an object', o);
   return {

@@ -14,6 +14,7 @@ import * as live from './commands/live';
 import * as makeTestModel from './commands/make-test-model';
 import * as match from './commands/match';
 import * as segment from './commands/segment';
+import * as track from './commands/track';
 
 interface Command {
   usage: string;
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, { summary: string; command: Command }> = {
   'make-test-model': { summary: 'write a small DINOv3-shaped ONNX model with seeded weights', command: makeTestModel },
   heatmap: { summary: 'patch-similarity heatmaps of an image (PNG, optional .npy)', command: heatmap },
   match: { summary: 'patch correspondences between two images (mutual nearest neighbours), picture and JSON', command: match },
+  track: { summary: 'track objects through a video from a first-frame mask or a click (label propagation)', command: track },
   segment: { summary: 'k-means segmentation or PCA pictures of an image, a video or an image directory', command: segment },
 };
 

@@ -1,7 +1,8 @@
 /**
  * Label maps as PNG files, the DAVIS way: one object index per pixel (0 = background), stored as
  * a palette PNG (DAVIS annotations) or an 8-bit grey PNG. Reading keeps the palette indices
- * themselves (an image decoder would turn them into colours); writing makes 8-bit grey PNGs.
+ * themselves (an image decoder would turn them into colours) and accepts colour masks too (one
+ * object per colour); writing makes 8-bit grey PNGs.
  * @module
  */
 import { readFile } from 'node:fs/promises';
@@ -59,7 +60,34 @@ function unfilter(data: Buffer, height: number, rowBytes: number, bpp: number, w
   return out;
 }
 
-/** Decodes a palette (indices kept) or 8-bit grey PNG into a label map. */
+/**
+ * Labels of a colour (or grey + alpha) PNG: where every pixel is grey (R = G = B), the grey value
+ * itself; otherwise each distinct colour is an object, numbered in order of first appearance
+ * (raster order), black = 0 (background).
+ */
+function colourLabels(px: Uint8Array, width: number, height: number, channels: number, what: string): LabelMap {
+  const n = width * height;
+  const labels = new Uint8Array(n);
+  const grey = channels === 2 || Array.from({ length: n }, (_, i) => i).every((i) => px[i * channels] === px[i * channels + 1] && px[i * channels] === px[i * channels + 2]);
+  if (grey) {
+    for (let i = 0; i < n; i++) labels[i] = px[i * channels]!;
+    return { width, height, labels };
+  }
+  const ids = new Map<number, number>([[0, 0]]);
+  for (let i = 0; i < n; i++) {
+    const key = (px[i * channels]! << 16) | (px[i * channels + 1]! << 8) | px[i * channels + 2]!;
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = ids.size;
+      if (id > 255) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `${what} has more than 255 colours: not a mask of object indices`);
+      ids.set(key, id);
+    }
+    labels[i] = id;
+  }
+  return { width, height, labels };
+}
+
+/** Decodes a palette (indices kept) or 8-bit grey PNG into a label map (colour PNGs: see colourLabels). */
 export function decodeLabelPng(bytes: Buffer, what = 'mask'): LabelMap {
   if (bytes.length < 8 || !bytes.subarray(0, 8).equals(SIGNATURE)) bad(what, 'not a PNG file');
   let offset = 8;
@@ -83,9 +111,12 @@ export function decodeLabelPng(bytes: Buffer, what = 'mask'): LabelMap {
     offset += 12 + length;
   }
   if (width === 0 || height === 0) bad(what, 'no PNG header');
-  if (colorType !== 3 && colorType !== 0) {
-    throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `${what} must be a palette or grey PNG of object indices (DAVIS layout); this one has PNG colour type ${colorType}`);
+  const channels = colorType === 2 ? 3 : colorType === 6 ? 4 : colorType === 4 ? 2 : 1;
+  if (colorType === 2 || colorType === 6 || colorType === 4) {
+    if (depth !== 8) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `${what}: colour masks must have 8 bits per channel, not ${depth}`);
+    return colourLabels(unfilter(inflateSync(Buffer.concat(idat)), height, width * channels, channels, what), width, height, channels, what);
   }
+  if (colorType !== 3 && colorType !== 0) bad(what, `unknown PNG colour type ${colorType}`);
   if (colorType === 0 && depth !== 8) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `${what}: grey masks must have 8 bits per pixel, not ${depth}`);
   const rowBytes = Math.ceil((width * depth) / 8);
   const rows = unfilter(inflateSync(Buffer.concat(idat)), height, rowBytes, 1, what);
@@ -116,6 +147,7 @@ export async function readLabelPng(path: string): Promise<LabelMap> {
 /** Writes a label map as an 8-bit grey PNG (pixel value = label). */
 export async function writeLabelPng(path: string, map: LabelMap): Promise<void> {
   await sharp(Buffer.from(map.labels.buffer, map.labels.byteOffset, map.labels.length), { raw: { width: map.width, height: map.height, channels: 1 } })
+    .toColourspace('b-w')
     .png()
     .toFile(path);
 }
