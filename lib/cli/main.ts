@@ -6,6 +6,7 @@
 import { DinoError, isDinoError } from '../errors';
 import * as build from './commands/build';
 import * as demo from './commands/demo';
+import * as evalDavis from './commands/eval-davis';
 import * as extract from './commands/extract';
 import * as heatmap from './commands/heatmap';
 import * as info from './commands/info';
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, { summary: string; command: Command }> = {
   heatmap: { summary: 'patch-similarity heatmaps of an image (PNG, optional .npy)', command: heatmap },
   match: { summary: 'patch correspondences between two images (mutual nearest neighbours), picture and JSON', command: match },
   track: { summary: 'track objects through a video from a first-frame mask or a click (label propagation)', command: track },
+  'eval-davis': { summary: 'J, F and J&F of tracking on a DAVIS-2017 folder (semi-supervised video segmentation)', command: evalDavis },
   segment: { summary: 'k-means segmentation or PCA pictures of an image, a video or an image directory', command: segment },
 };
 
