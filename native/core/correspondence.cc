@@ -2,11 +2,22 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "error.h"
 #include "parallel.h"
 #include "vector_math.h"
+
+// GCC function multi-versioning (as kmeans_kernels.cc): the tile product has a baseline and an
+// x86-64-v3 (AVX2 + FMA) clone, picked by the dynamic loader.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define DINOV3_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define DINOV3_MULTIVERSION
+#endif
+#define DINOV3_INLINE inline __attribute__((always_inline))
+#pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace dinov3 {
 namespace {
@@ -36,46 +47,89 @@ void init_neighbours(Neighbours& n, int64_t rows, int k) {
   n.similarity.assign(static_cast<size_t>(rows) * k, -INFINITY);
 }
 
-// s[i * nb + j] = dot(a_i, b_j) for the rows i0..i1 of a and j0..j1 of b (both normalised).
+// Eight floats as one value: GCC lowers the arithmetic to the target's vectors (two SSE registers
+// on the baseline, one AVX register in the x86-64-v3 clone).
+typedef float v8f __attribute__((vector_size(32)));
+
+DINOV3_INLINE v8f load8(const float* p) {
+  v8f v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+DINOV3_INLINE float lanes_total(v8f a, float tail) {
+  return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7])) + tail;
+}
+
+// s[(i - i0) * ld + (j - j0)] = dot(a_i, b_j) for rows i0..i1 of a and j0..j1 of b (both
+// normalised, dense): four rows of a against two of b per step, eight accumulators in registers,
+// so every loaded block is used four or two times.
+DINOV3_MULTIVERSION
 void tile(const float* a, const float* b, int64_t dim, int64_t i0, int64_t i1, int64_t j0, int64_t j1, float* s,
           int64_t ld) {
+  const int64_t vec_end = dim - dim % 8;
+  auto tail = [&](const float* x, const float* y) {
+    float t = 0;
+    for (int64_t d = vec_end; d < dim; ++d) t += x[d] * y[d];
+    return t;
+  };
   int64_t i = i0;
   for (; i + kRegisterA <= i1; i += kRegisterA) {
     const float* r0 = a + i * dim;
     const float* r1 = r0 + dim;
     const float* r2 = r1 + dim;
     const float* r3 = r2 + dim;
-    for (int64_t j = j0; j < j1; ++j) {
-      const float* c = b + j * dim;
-      float acc0[8] = {}, acc1[8] = {}, acc2[8] = {}, acc3[8] = {};
-      int64_t d = 0;
-      for (; d + 8 <= dim; d += 8) {
-        for (int l = 0; l < 8; ++l) {
-          const float v = c[d + l];
-          acc0[l] += r0[d + l] * v;
-          acc1[l] += r1[d + l] * v;
-          acc2[l] += r2[d + l] * v;
-          acc3[l] += r3[d + l] * v;
-        }
+    float* out = s + (i - i0) * ld - j0;
+    int64_t j = j0;
+    for (; j + 2 <= j1; j += 2) {
+      const float* c0 = b + j * dim;
+      const float* c1 = c0 + dim;
+      v8f a00 = {}, a01 = {}, a10 = {}, a11 = {}, a20 = {}, a21 = {}, a30 = {}, a31 = {};
+      for (int64_t d = 0; d < vec_end; d += 8) {
+        const v8f u = load8(c0 + d), w = load8(c1 + d);
+        const v8f x0 = load8(r0 + d), x1 = load8(r1 + d), x2 = load8(r2 + d), x3 = load8(r3 + d);
+        a00 += x0 * u;
+        a01 += x0 * w;
+        a10 += x1 * u;
+        a11 += x1 * w;
+        a20 += x2 * u;
+        a21 += x2 * w;
+        a30 += x3 * u;
+        a31 += x3 * w;
       }
-      float t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-      for (; d < dim; ++d) {
-        t0 += r0[d] * c[d];
-        t1 += r1[d] * c[d];
-        t2 += r2[d] * c[d];
-        t3 += r3[d] * c[d];
+      out[j] = lanes_total(a00, tail(r0, c0));
+      out[j + 1] = lanes_total(a01, tail(r0, c1));
+      out[ld + j] = lanes_total(a10, tail(r1, c0));
+      out[ld + j + 1] = lanes_total(a11, tail(r1, c1));
+      out[2 * ld + j] = lanes_total(a20, tail(r2, c0));
+      out[2 * ld + j + 1] = lanes_total(a21, tail(r2, c1));
+      out[3 * ld + j] = lanes_total(a30, tail(r3, c0));
+      out[3 * ld + j + 1] = lanes_total(a31, tail(r3, c1));
+    }
+    for (; j < j1; ++j) {
+      const float* c0 = b + j * dim;
+      v8f a00 = {}, a10 = {}, a20 = {}, a30 = {};
+      for (int64_t d = 0; d < vec_end; d += 8) {
+        const v8f u = load8(c0 + d);
+        a00 += load8(r0 + d) * u;
+        a10 += load8(r1 + d) * u;
+        a20 += load8(r2 + d) * u;
+        a30 += load8(r3 + d) * u;
       }
-      auto sum = [](const float* x, float t) {
-        return ((x[0] + x[4]) + (x[1] + x[5])) + ((x[2] + x[6]) + (x[3] + x[7])) + t;
-      };
-      s[(i - i0) * ld + (j - j0)] = sum(acc0, t0);
-      s[(i + 1 - i0) * ld + (j - j0)] = sum(acc1, t1);
-      s[(i + 2 - i0) * ld + (j - j0)] = sum(acc2, t2);
-      s[(i + 3 - i0) * ld + (j - j0)] = sum(acc3, t3);
+      out[j] = lanes_total(a00, tail(r0, c0));
+      out[ld + j] = lanes_total(a10, tail(r1, c0));
+      out[2 * ld + j] = lanes_total(a20, tail(r2, c0));
+      out[3 * ld + j] = lanes_total(a30, tail(r3, c0));
     }
   }
   for (; i < i1; ++i) {
-    for (int64_t j = j0; j < j1; ++j) s[(i - i0) * ld + (j - j0)] = dot(a + i * dim, b + j * dim, dim);
+    const float* r0 = a + i * dim;
+    for (int64_t j = j0; j < j1; ++j) {
+      const float* c0 = b + j * dim;
+      v8f acc = {};
+      for (int64_t d = 0; d < vec_end; d += 8) acc += load8(r0 + d) * load8(c0 + d);
+      s[(i - i0) * ld + (j - j0)] = lanes_total(acc, tail(r0, c0));
+    }
   }
 }
 
