@@ -13,7 +13,7 @@ import { integer, invalid, isObject, number, oneOf } from '../validate';
 import { hostView } from './token-view';
 import type { Grid } from './types';
 
-/** Settings of the propagation; defaults are in {@link PROPAGATION_DEFAULTS}. */
+/** Settings of the propagation; the defaults are the DINOv3 segmentation-tracking notebook's. */
 export interface PropagationOptions {
   /** Recent frames kept as context besides the first frame. Default 7. */
   contextFrames?: number;
