@@ -148,6 +148,7 @@ export class LabelPropagator {
   #filled = 0;
   #next = 0;
   #started = false;
+  #busy = false;
 
   constructor(grid: Grid, dim: number, labels: number, options: PropagationOptions = {}) {
     this.grid = { rows: integer(grid?.rows, 'grid.rows', 1), cols: integer(grid?.cols, 'grid.cols', 1) };
@@ -194,7 +195,17 @@ export class LabelPropagator {
   /** Soft labels (patches x labels) of a new frame, propagated from the context; the frame joins the context. */
   async step(frame: Features): Promise<Float32Array> {
     if (!this.#started) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', 'LabelPropagator.step before start()');
+    if (this.#busy) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', 'LabelPropagator.step while another step runs: await each step (frames are propagated in order)');
     this.#check(frame);
+    this.#busy = true;
+    try {
+      return await this.#step(frame);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async #step(frame: Features): Promise<Float32Array> {
     const { data, offset } = await hostPatches(frame);
     const n = this.#patches;
     const o: NativePropagationOptions = {

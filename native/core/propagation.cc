@@ -72,18 +72,18 @@ void score_tile(const MatrixView& current, const float* context, int frames, int
   const int tile_cols = c1 - c0;
   std::vector<int> members;
   members.reserve(kTile * kTile);
-  for (int t = 0; t < frames; ++t) {
-    const float* frame = context + t * n * dim;
-    for (int rr = std::max(0, r0 - reach); rr < std::min(o.rows, r1 + reach); ++rr) {
-      for (int cc = std::max(0, c0 - reach); cc < std::min(o.cols, c1 + reach); ++cc) {
-        members.clear();
-        for (int r = r0; r < r1; ++r)
-          for (int c = c0; c < c1; ++c)
-            if (inside(r, c, rr, cc, o)) members.push_back((r - r0) * tile_cols + (c - c0));
-        if (members.empty()) continue;
-        const int64_t q = static_cast<int64_t>(rr) * o.cols + cc;
-        const float* g = frame + q * dim;
-        auto target = [&](int m) { return current.row(static_cast<int64_t>(r0 + m / tile_cols) * o.cols + c0 + m % tile_cols); };
+  auto target = [&](int m) { return current.row(static_cast<int64_t>(r0 + m / tile_cols) * o.cols + c0 + m % tile_cols); };
+  for (int rr = std::max(0, r0 - reach); rr < std::min(o.rows, r1 + reach); ++rr) {
+    for (int cc = std::max(0, c0 - reach); cc < std::min(o.cols, c1 + reach); ++cc) {
+      // Which targets of the tile have (rr, cc) in their neighbourhood: the same in every frame.
+      members.clear();
+      for (int r = r0; r < r1; ++r)
+        for (int c = c0; c < c1; ++c)
+          if (inside(r, c, rr, cc, o)) members.push_back((r - r0) * tile_cols + (c - c0));
+      if (members.empty()) continue;
+      const int64_t q = static_cast<int64_t>(rr) * o.cols + cc;
+      for (int t = 0; t < frames; ++t) {
+        const float* g = context + (t * n + q) * dim;
         auto put = [&](int m, float v) {
           scores[m].push_back(v);
           sources[m].push_back(t * n + q);

@@ -146,5 +146,10 @@ describe('label propagation', () => {
     await expect(p.step(Features.fromPatches(new Float32Array(16), { rows: 2, cols: 2 }, 4))).rejects.toMatchObject({ code: 'ERR_DINO_INVALID_ARGUMENT' });
     await p.start(Features.fromPatches(new Float32Array(16).fill(1), { rows: 2, cols: 2 }, 4), new Float32Array(8));
     await expect(p.step(Features.fromPatches(new Float32Array(12), { rows: 1, cols: 3 }, 4))).rejects.toMatchObject({ code: 'ERR_DINO_SHAPE_MISMATCH' });
+    // Steps run in order: a second one while the first runs is refused, the first still completes.
+    const frame = Features.fromPatches(new Float32Array(16).fill(2), { rows: 2, cols: 2 }, 4);
+    const first = p.step(frame);
+    await expect(p.step(frame)).rejects.toMatchObject({ code: 'ERR_DINO_INVALID_ARGUMENT' });
+    expect((await first).length).toBe(8);
   });
 });
