@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "../core/correspondence.h"
 #include "../core/kmeans.h"
 #include "../core/pca.h"
 #include "../core/preprocess.h"
@@ -139,6 +140,10 @@ KMeansResult kmeans(const DeviceMatrix& x, const KMeansOptions& options, Stream 
 // distances. Synchronises.
 double assign_nearest(const DeviceMatrix& x, const float* host_centroids, int k, int32_t* device_labels,
                       Stream stream);
+
+// The k nearest rows of b for every row of a and of a for every row of b under cosine
+// similarity (k <= 16), as the CPU core's nearest_neighbours. Synchronises.
+CorrespondenceResult nearest_neighbours(const DeviceMatrix& a, const DeviceMatrix& b, int k, Stream stream);
 
 // PCA with the CPU core's method and sign rule. Synchronises.
 PcaResult pca(const DeviceMatrix& x, const PcaOptions& options, Stream stream,
