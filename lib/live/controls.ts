@@ -8,7 +8,7 @@ import type { PixelPoint } from '../analysis/types';
 import { integer, isObject, number, oneOf } from '../validate';
 
 /** What the live view shows. */
-export type LiveMode = 'segment' | 'heatmap' | 'pca';
+export type LiveMode = 'segment' | 'heatmap' | 'pca' | 'track';
 
 export interface LiveSettings {
   mode: LiveMode;
@@ -16,7 +16,10 @@ export interface LiveSettings {
   k: number;
   /** Overlay weight of the colours (0 = photo only, 1 = colours only). */
   alpha: number;
-  /** The queried point in frame pixels ('heatmap' mode); default the frame centre. */
+  /**
+   * The queried point in frame pixels: 'heatmap' mode shows its similarity map (default the frame
+   * centre); 'track' mode follows the object under it from the frame it was set on.
+   */
   point: PixelPoint | undefined;
 }
 
@@ -29,7 +32,7 @@ export function checkSettings(update: unknown): Partial<LiveSettings> {
   for (const key of Object.keys(update)) {
     if (!['mode', 'k', 'alpha', 'point'].includes(key)) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `unknown setting '${key}'`);
   }
-  if (update.mode !== undefined) out.mode = oneOf(update.mode, 'mode', ['segment', 'heatmap', 'pca'] as const);
+  if (update.mode !== undefined) out.mode = oneOf(update.mode, 'mode', ['segment', 'heatmap', 'pca', 'track'] as const);
   if (update.k !== undefined) out.k = integer(update.k, 'k', 1, 64);
   if (update.alpha !== undefined) out.alpha = number(update.alpha, 'alpha', 0, 1);
   if (update.point !== undefined) {

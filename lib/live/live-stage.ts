@@ -8,10 +8,12 @@
  */
 import sharp from 'sharp';
 
-import type { Heatmap, PcaResult } from '../analysis/types';
+import { hardLabels, LabelPropagator, oneHot } from '../analysis/propagate';
+import type { Heatmap, PcaResult, PixelPoint } from '../analysis/types';
 import { ClusterTracker } from '../pipeline/cluster-tracker';
 import { FrameAnalysis, type AnalysisMode } from '../pipeline/frame-analysis';
 import type { FrameTimings, LoopFrame } from '../pipeline/frames';
+import { labelsFromPoint, TRACK_THRESHOLD } from '../pipeline/track-video';
 import type { ColormapName } from '../render/colormaps';
 import { renderHeatmap } from '../render/heatmap';
 import type { PaletteName } from '../render/palettes';
@@ -58,6 +60,7 @@ export class LiveStage {
   #trackerVersion = -1;
   readonly #analysis = new FrameAnalysis();
   readonly #times: number[] = [];
+  #tracking: { point: PixelPoint; propagator: LabelPropagator; rows: number; cols: number } | undefined;
 
   constructor(
     readonly controls: LiveControls,
@@ -70,8 +73,10 @@ export class LiveStage {
     const { palette, colormap, jpegQuality, signal } = this.options;
     const settings = this.controls.settings;
     const t1 = now();
-    const result = await this.#analysis.run(features, this.#mode(current), signal);
-    const labels = result.clusters?.labels;
+    const tracked = settings.mode === 'track' ? await this.#follow(current) : undefined;
+    if (settings.mode !== 'track') this.#tracking = undefined;
+    const result = tracked ? { clusters: undefined, heatmap: undefined, pca: undefined } : await this.#analysis.run(features, this.#mode(current), signal);
+    const labels = tracked ?? result.clusters?.labels;
     const { heatmap, pca } = result;
     const t2 = now();
     // Frames kept in device memory have no photo on the host: their analysis is drawn alone.
@@ -79,7 +84,7 @@ export class LiveStage {
     const overPhoto = current.frame !== undefined;
     const rendered =
       labels !== undefined
-        ? await renderSegmentation(base, { labels, grid: features.grid, k: this.#tracker?.k ?? settings.k }, { alpha: settings.alpha, mode: overPhoto ? 'overlay' : 'mask', ...(palette ? { palette } : {}) })
+        ? await renderSegmentation(base, { labels, grid: features.grid, k: tracked ? 2 : (this.#tracker?.k ?? settings.k) }, { alpha: settings.alpha, mode: overPhoto ? 'overlay' : 'mask', ...(palette ? { palette } : {}) })
         : heatmap !== undefined
           ? await renderHeatmap(base, heatmap, { overlay: overPhoto, alpha: Math.max(settings.alpha, 0.3), ...(colormap ? { colormap } : {}) })
           : await renderPca(base, pca as PcaResult, { alpha: settings.alpha });
@@ -104,6 +109,28 @@ export class LiveStage {
       timings: { ...current.timings, analysis: t2 - t1, render: t3 - t2, encode: t4 - t3, latency: t4 - current.capturedAt },
       fps,
     };
+  }
+
+  /**
+   * 'track' mode: the object under the point, followed by label propagation from the frame the
+   * point was set on (a new point or a new frame size starts again). Patch labels: 1 for the
+   * object, -1 (not drawn) for the rest; all -1 until a point is set.
+   */
+  async #follow(current: LoopFrame): Promise<Int32Array> {
+    const { features, width, height } = current;
+    const point = this.controls.settings.point;
+    if (!point) return new Int32Array(features.patchCount).fill(-1);
+    const t = this.#tracking;
+    let labels: Int32Array;
+    if (!t || t.point !== point || t.rows !== features.grid.rows || t.cols !== features.grid.cols) {
+      labels = await labelsFromPoint(features, { x: Math.min(width - 1, point.x), y: Math.min(height - 1, point.y) }, TRACK_THRESHOLD, {});
+      const propagator = new LabelPropagator(features.grid, features.dim, 2);
+      await propagator.start(features, oneHot(labels, 2));
+      this.#tracking = { point, propagator, rows: features.grid.rows, cols: features.grid.cols };
+    } else {
+      labels = hardLabels(await t.propagator.step(features), 2);
+    }
+    return labels.map((l) => (l === 0 ? -1 : l));
   }
 
   /** What the current settings ask of this frame; a new k or new settings restart the clusters. */

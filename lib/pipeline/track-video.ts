@@ -21,6 +21,9 @@ import { IterableSource } from '../video/sources/iterable-source';
 import { openSource, VideoSource } from '../video/sources/source';
 import { frameLoop, type FrameTimings } from './frames';
 
+/** Default similarity to a clicked patch that makes a patch part of the object. */
+export const TRACK_THRESHOLD = 0.5;
+
 /** Options of {@link trackVideo}: what to track (`mask` or `point`) and how. */
 export interface TrackVideoOptions extends PropagationOptions {
   /**
@@ -101,7 +104,7 @@ function resolveTrack(options: TrackVideoOptions): TrackConfig {
   return {
     mask,
     point,
-    threshold: number(options.threshold ?? 0.5, 'threshold', -1, 1),
+    threshold: number(options.threshold ?? TRACK_THRESHOLD, 'threshold', -1, 1),
     size: options.size === undefined ? undefined : parseSize(options.size, 'size'),
     shortSide: integer(options.shortSide ?? 480, 'shortSide', 16, 8192),
     propagation: {
@@ -136,12 +139,15 @@ function resampleLabels(map: LabelMap, width: number, height: number): Uint8Arra
   return Uint8Array.from(labelsOnGrid(map.labels, map.width, map.height, { rows: height, cols: width }));
 }
 
-/** The first frame's patch labels from a click: similarity threshold, then one propagation step. */
-async function labelsFromPoint(features: Features, point: PixelPoint, c: TrackConfig): Promise<Int32Array> {
+/**
+ * The patch labels of a clicked object (1) and background (0): the patches whose similarity to
+ * the clicked one is at least `threshold`, refined by one propagation step onto the same frame.
+ */
+export async function labelsFromPoint(features: Features, point: PixelPoint, threshold: number, propagation: PropagationOptions): Promise<Int32Array> {
   const heat = await features.similarity(point);
   const rough = new Int32Array(heat.values.length);
-  heat.values.forEach((v, i) => (rough[i] = v >= c.threshold ? 1 : 0));
-  const p = new LabelPropagator(features.grid, features.dim, 2, c.propagation);
+  heat.values.forEach((v, i) => (rough[i] = v >= threshold ? 1 : 0));
+  const p = new LabelPropagator(features.grid, features.dim, 2, propagation);
   await p.start(features, oneHot(rough, 2));
   return hardLabels(await p.step(features), 2);
 }
@@ -205,7 +211,7 @@ async function* run(model: Model, input: string | VideoSource | AsyncIterable<Ra
           patchLabels = labelsOnGrid(mask.labels, mask.width, mask.height, grid);
           labels = resampleLabels(mask, f.width, f.height);
         } else {
-          patchLabels = await labelsFromPoint(features, c.point as PixelPoint, c);
+          patchLabels = await labelsFromPoint(features, c.point as PixelPoint, c.threshold, c.propagation);
           labels = labelsToPixels(patchLabels, grid, f.width, f.height);
         }
         probs = oneHot(patchLabels, objects);

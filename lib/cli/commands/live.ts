@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { DinoError } from '../../errors';
+import { checkSettings } from '../../live/controls';
 import { serveLive } from '../../live/server';
 import { loadModel } from '../../model/model';
 import { writeTinyDinov3 } from '../../onnx/tiny-dinov3';
@@ -13,16 +14,19 @@ import { openFrameWriter } from '../../video/frame-writer';
 import type { FrameSink } from '../../video/sink';
 import { openSource, type VideoSource } from '../../video/sources/source';
 import { oneOf } from '../../validate';
-import { flag, int, list, parse, str, type Options } from '../args';
+import { flag, int, list, pair, parse, str, type Options } from '../args';
 import { loadOptions, MODEL_FLAGS, MODEL_OPTIONS_HELP } from '../model-options';
 
-export const usage = `Usage: dinov3 live --source URI [--source URI ...] [--model MODEL.onnx] [--clusters 3] [--mode segment|heatmap|pca]
+export const usage = `Usage: dinov3 live --source URI [--source URI ...] [--model MODEL.onnx] [--clusters 3] [--mode segment|heatmap|pca|track]
+                   [--point x,y]
                    [--alpha 0.4] [--size HxW] [--width W --height H --fps N] [--port 8080] [--host 127.0.0.1]
                    [--frames N] [--record out.mp4 | --record frames/] [--decoder auto|capture|ffmpeg|gstreamer]
                    [model options]
 
 Serves a live page (MJPEG view, FPS and stage timings, k/alpha controls, click a point for its
-similarity heatmap) on http://127.0.0.1:PORT/. Several --source: their frames are batched into
+similarity heatmap; in track mode a click starts following the object under it by label
+propagation) on http://127.0.0.1:PORT/. --point: the heatmap's point, or the object to track
+from the first frame. Several --source: their frames are batched into
 one inference per round and the page shows a grid, one view (controls, FPS, timings) per source;
 a source that stalls does not stall the others, one that ends or fails is reported. Sources: csi://0, v4l2:///dev/video0, rtsp://...,
 file://video.mp4, a folder of images, test://ball. Frames come from the in-process capture module
@@ -38,6 +42,7 @@ const options: Options = {
   model: { type: 'string' },
   clusters: { type: 'string' },
   mode: { type: 'string' },
+  point: { type: 'string' },
   alpha: { type: 'string' },
   size: { type: 'string' },
   width: { type: 'string' },
@@ -52,12 +57,30 @@ const options: Options = {
   decoder: { type: 'string' },
 };
 
+const xy = ([x, y]: [number, number]): { x: number; y: number } => ({ x, y });
+
 export async function run(argv: readonly string[], out: (s: string) => void): Promise<void> {
   const p = parse(argv, options);
   const uris = list(p, 'source');
   if (uris.length === 0) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `--source is required\n\n${usage}`);
   const record = str(p, 'record');
   if (record !== undefined && uris.length > 1) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', '--record takes one --source');
+  // What the view shows, checked before anything is loaded or opened.
+  const mode = str(p, 'mode');
+  const pointText = str(p, 'point');
+  const alpha = str(p, 'alpha');
+  const size = str(p, 'size');
+  const frames = int(p, 'frames');
+  const view = {
+    ...checkSettings({
+      k: int(p, 'clusters', 3),
+      ...(mode === undefined ? {} : { mode: oneOf(mode, '--mode', ['segment', 'heatmap', 'pca', 'track'] as const) }),
+      ...(pointText === undefined ? {} : { point: xy(pair(pointText, 'point')) }),
+      ...(alpha === undefined ? {} : { alpha: Number(alpha) }),
+    }),
+    ...(size === undefined ? {} : { size: parseSize(size, '--size') }),
+    ...(frames === undefined ? {} : { maxFrames: frames }),
+  };
   let modelPath = str(p, 'model');
   if (modelPath === undefined) {
     modelPath = join(mkdtempSync(join(tmpdir(), 'dinov3-live-')), 'test-model.onnx');
@@ -83,20 +106,12 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
     await model.dispose();
     throw err;
   }
-  const mode = str(p, 'mode');
-  const alpha = str(p, 'alpha');
-  const size = str(p, 'size');
-  const frames = int(p, 'frames');
   const last = sources.map(() => 0);
   let sink: FrameSink | undefined;
   const live = await serveLive(model, sources, {
     port: int(p, 'port', 8080) as number,
     host: str(p, 'host') ?? '127.0.0.1',
-    k: int(p, 'clusters', 3) as number,
-    ...(mode === undefined ? {} : { mode: oneOf(mode, '--mode', ['segment', 'heatmap', 'pca'] as const) }),
-    ...(alpha === undefined ? {} : { alpha: Number(alpha) }),
-    ...(size === undefined ? {} : { size: parseSize(size, '--size') }),
-    ...(frames === undefined ? {} : { maxFrames: frames }),
+    ...view,
     title: `dinov3 live — ${sources.map((s) => s.uri).join(', ')}`,
     onStreamEnd: (i, error) => out(`${(sources[i] as VideoSource).uri}: ${error ? `failed: ${error.code}: ${error.message}` : 'ended'}`),
     onFrame: async (f, i) => {
