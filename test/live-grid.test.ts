@@ -104,6 +104,18 @@ describe('live grid: several sources, one model', () => {
         await frame!.waitForFunction(() => Number(document.body.dataset.frames ?? 0) >= 3, undefined, { timeout: 30_000 });
         expect(await frame!.textContent('#stats')).toMatch(/fps/);
       }
+      // The page's track and match buttons, then a click: per view, through the page's own script.
+      const first = page.frame({ url: /\/s\/0\/$/ })!;
+      await first.click('#mode-match');
+      await first.waitForFunction(() => document.body.dataset.mode === 'match', undefined, { timeout: 30_000 });
+      await first.click('#mode-track');
+      await first.waitForFunction(() => document.body.dataset.mode === 'track', undefined, { timeout: 30_000 });
+      expect(live.streams[0]?.controls.settings.point).toBeUndefined();
+      const box = (await first.locator('#view').boundingBox())!;
+      await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+      await until(() => live.streams[0]?.controls.settings.point !== undefined);
+      expect(live.streams[0]?.controls.settings.mode).toBe('track');
+      expect(live.streams[1]?.controls.settings.mode).toBe('segment');
       mkdirSync(join(projectRoot, '.cache', 'screenshots'), { recursive: true });
       await page.screenshot({ path: join(projectRoot, '.cache', 'screenshots', 'live-grid.png') });
     } finally {

@@ -8,7 +8,7 @@ import type { PixelPoint } from '../analysis/types';
 import { integer, isObject, number, oneOf } from '../validate';
 
 /** What the live view shows. */
-export type LiveMode = 'segment' | 'heatmap' | 'pca' | 'track';
+export type LiveMode = 'segment' | 'heatmap' | 'pca' | 'track' | 'match';
 
 export interface LiveSettings {
   mode: LiveMode;
@@ -18,7 +18,8 @@ export interface LiveSettings {
   alpha: number;
   /**
    * The queried point in frame pixels: 'heatmap' mode shows its similarity map (default the frame
-   * centre); 'track' mode follows the object under it from the frame it was set on.
+   * centre); 'track' mode follows the object under it from the frame it was set on; in 'match'
+   * mode a new point freezes the current frame as the reference.
    */
   point: PixelPoint | undefined;
 }
@@ -32,7 +33,7 @@ export function checkSettings(update: unknown): Partial<LiveSettings> {
   for (const key of Object.keys(update)) {
     if (!['mode', 'k', 'alpha', 'point'].includes(key)) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `unknown setting '${key}'`);
   }
-  if (update.mode !== undefined) out.mode = oneOf(update.mode, 'mode', ['segment', 'heatmap', 'pca', 'track'] as const);
+  if (update.mode !== undefined) out.mode = oneOf(update.mode, 'mode', ['segment', 'heatmap', 'pca', 'track', 'match'] as const);
   if (update.k !== undefined) out.k = integer(update.k, 'k', 1, 64);
   if (update.alpha !== undefined) out.alpha = number(update.alpha, 'alpha', 0, 1);
   if (update.point !== undefined) {

@@ -8,14 +8,17 @@
  */
 import sharp from 'sharp';
 
+import { matchPatches, type PatchMatches } from '../analysis/correspondence';
 import { hardLabels, LabelPropagator, oneHot } from '../analysis/propagate';
 import type { Heatmap, PcaResult, PixelPoint } from '../analysis/types';
 import { ClusterTracker } from '../pipeline/cluster-tracker';
 import { FrameAnalysis, type AnalysisMode } from '../pipeline/frame-analysis';
+import { Features } from '../features';
 import type { FrameTimings, LoopFrame } from '../pipeline/frames';
 import { labelsFromPoint, TRACK_THRESHOLD } from '../pipeline/track-video';
 import type { ColormapName } from '../render/colormaps';
 import { renderHeatmap } from '../render/heatmap';
+import { renderMatches } from '../render/matches';
 import type { PaletteName } from '../render/palettes';
 import { renderPca } from '../render/pca';
 import { renderSegmentation } from '../render/segmentation';
@@ -45,6 +48,8 @@ export interface LiveFrame {
   labels: Int32Array | undefined;
   heatmap: Heatmap | undefined;
   pca: PcaResult | undefined;
+  /** 'match' mode: the pairs between the frozen reference frame (a) and this one (b). */
+  matches: PatchMatches | undefined;
   rendered: RgbImage;
   jpeg: Buffer | undefined;
   /** Milliseconds per stage (the timings type of every pipeline). */
@@ -55,12 +60,39 @@ export interface LiveFrame {
 
 const now = (): number => performance.now();
 
+/** Pairs drawn in 'match' mode (the most similar). */
+const MATCHES_SHOWN = 64;
+
+/** The frozen frame of 'match' mode. */
+interface Reference {
+  point: PixelPoint | undefined;
+  features: Features;
+  picture: RgbImage | { width: number; height: number };
+}
+
+/** A copy of features in host memory that outlives the frame loop's disposal of the original. */
+async function keep(f: Features): Promise<Features> {
+  if (f.location === 'cuda') return f.toHost(); // a download: a copy of its own
+  return new Features({
+    store: { location: 'cpu', data: f.tokens.slice(), offset: 0 },
+    grid: f.grid,
+    dim: f.dim,
+    registers: f.registerCount,
+    patchSize: f.patchSize,
+    inputSize: f.inputSize,
+    imageSize: f.imageSize,
+    timings: f.timings,
+    backend: f.backend,
+  });
+}
+
 export class LiveStage {
   #tracker: ClusterTracker | undefined;
   #trackerVersion = -1;
   readonly #analysis = new FrameAnalysis();
   readonly #times: number[] = [];
   #tracking: { point: PixelPoint; propagator: LabelPropagator; rows: number; cols: number } | undefined;
+  #reference: Reference | undefined;
 
   constructor(
     readonly controls: LiveControls,
@@ -75,15 +107,18 @@ export class LiveStage {
     const t1 = now();
     const tracked = settings.mode === 'track' ? await this.#follow(current) : undefined;
     if (settings.mode !== 'track') this.#tracking = undefined;
-    const result = tracked ? { clusters: undefined, heatmap: undefined, pca: undefined } : await this.#analysis.run(features, this.#mode(current), signal);
+    const matched = settings.mode === 'match' ? await this.#match(current) : undefined;
+    if (settings.mode !== 'match') this.#reference = undefined;
+    const result = tracked || matched ? { clusters: undefined, heatmap: undefined, pca: undefined } : await this.#analysis.run(features, this.#mode(current), signal);
     const labels = tracked ?? result.clusters?.labels;
     const { heatmap, pca } = result;
     const t2 = now();
     // Frames kept in device memory have no photo on the host: their analysis is drawn alone.
     const base = current.frame ?? { width: current.width, height: current.height };
     const overPhoto = current.frame !== undefined;
-    const rendered =
-      labels !== undefined
+    const rendered = matched
+      ? await renderMatches((this.#reference as Reference).picture, base, matched)
+      : labels !== undefined
         ? await renderSegmentation(base, { labels, grid: features.grid, k: tracked ? 2 : (this.#tracker?.k ?? settings.k) }, { alpha: settings.alpha, mode: overPhoto ? 'overlay' : 'mask', ...(palette ? { palette } : {}) })
         : heatmap !== undefined
           ? await renderHeatmap(base, heatmap, { overlay: overPhoto, alpha: Math.max(settings.alpha, 0.3), ...(colormap ? { colormap } : {}) })
@@ -104,6 +139,7 @@ export class LiveStage {
       labels,
       heatmap,
       pca,
+      matches: matched,
       rendered,
       jpeg,
       timings: { ...current.timings, analysis: t2 - t1, render: t3 - t2, encode: t4 - t3, latency: t4 - current.capturedAt },
@@ -131,6 +167,19 @@ export class LiveStage {
       labels = hardLabels(await t.propagator.step(features), 2);
     }
     return labels.map((l) => (l === 0 ? -1 : l));
+  }
+
+  /**
+   * 'match' mode: the mutual nearest-neighbour patches of a frozen reference frame (the first
+   * frame in this mode; a new point freezes the current one) and this frame.
+   */
+  async #match(current: LoopFrame): Promise<PatchMatches> {
+    const point = this.controls.settings.point;
+    if (!this.#reference || this.#reference.point !== point) {
+      this.#reference?.features.dispose();
+      this.#reference = { point, features: await keep(current.features), picture: current.frame ?? { width: current.width, height: current.height } };
+    }
+    return matchPatches(this.#reference.features, current.features, { maxMatches: MATCHES_SHOWN });
   }
 
   /** What the current settings ask of this frame; a new k or new settings restart the clusters. */

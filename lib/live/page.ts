@@ -1,7 +1,8 @@
 /**
  * The live page: the MJPEG view, FPS and stage timings (server-sent events), controls for
  * mode, k and alpha, and click-to-query (clicking the picture shows that patch's similarity
- * heatmap, live; in 'track' mode it starts following the object clicked). Plain HTML and script, no external resources.
+ * heatmap, live; in 'track' mode it starts following the object clicked; in 'match' mode it
+ * freezes the frame whose patches the live ones are matched to). Plain HTML and script, no external resources.
  * Internal: not part of the public API.
  * @module
  */
@@ -37,10 +38,11 @@ export function livePage(title: string): string {
     <button id="mode-heatmap" data-mode="heatmap">heatmap</button>
     <button id="mode-pca" data-mode="pca">pca</button>
     <button id="mode-track" data-mode="track">track</button>
+    <button id="mode-match" data-mode="match">match</button>
   </span>
   <label>k <input id="k" type="range" min="2" max="12" step="1"><output id="k-value"></output></label>
   <label>alpha <input id="alpha" type="range" min="0" max="1" step="0.05"><output id="alpha-value"></output></label>
-  <span>click the picture to query a patch (track: click the object to follow)</span>
+  <span>click the picture to query a patch (track: the object to follow; match: freeze this frame)</span>
 </header>
 <img id="view" src="stream.mjpg" alt="live view">
 <div id="stats">waiting for frames…</div>
@@ -60,15 +62,16 @@ export function livePage(title: string): string {
     alpha.value = s.alpha; document.getElementById('alpha-value').textContent = Number(s.alpha).toFixed(2);
     for (const b of document.querySelectorAll('button[data-mode]')) b.classList.toggle('active', b.dataset.mode === s.mode);
   }
-  // 'track' starts without a point: the next click on the picture picks the object.
-  for (const b of document.querySelectorAll('button[data-mode]')) b.onclick = () => control(b.dataset.mode === 'track' ? { mode: 'track', point: null } : { mode: b.dataset.mode });
+  // 'track' starts without a point (the next click picks the object); 'match' freezes the next frame.
+  const fresh = (mode) => mode === 'track' || mode === 'match';
+  for (const b of document.querySelectorAll('button[data-mode]')) b.onclick = () => control(fresh(b.dataset.mode) ? { mode: b.dataset.mode, point: null } : { mode: b.dataset.mode });
   k.oninput = () => control({ k: Number(k.value) });
   alpha.oninput = () => control({ alpha: Number(alpha.value) });
   view.addEventListener('click', (e) => {
     const r = view.getBoundingClientRect();
     const x = ((e.clientX - r.left) / r.width) * view.naturalWidth;
     const y = ((e.clientY - r.top) / r.height) * view.naturalHeight;
-    control({ mode: settings.mode === 'track' ? 'track' : 'heatmap', point: { x, y } });
+    control({ mode: fresh(settings.mode) ? settings.mode : 'heatmap', point: { x, y } });
   });
   fetch('settings').then((r) => r.json()).then(show);
   const events = new EventSource('events');

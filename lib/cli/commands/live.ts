@@ -17,7 +17,7 @@ import { oneOf } from '../../validate';
 import { flag, int, list, pair, parse, str, type Options } from '../args';
 import { loadOptions, MODEL_FLAGS, MODEL_OPTIONS_HELP } from '../model-options';
 
-export const usage = `Usage: dinov3 live --source URI [--source URI ...] [--model MODEL.onnx] [--clusters 3] [--mode segment|heatmap|pca|track]
+export const usage = `Usage: dinov3 live --source URI [--source URI ...] [--model MODEL.onnx] [--clusters 3] [--mode segment|heatmap|pca|track|match]
                    [--point x,y]
                    [--alpha 0.4] [--size HxW] [--width W --height H --fps N] [--port 8080] [--host 127.0.0.1]
                    [--frames N] [--record out.mp4 | --record frames/] [--decoder auto|capture|ffmpeg|gstreamer]
@@ -25,7 +25,8 @@ export const usage = `Usage: dinov3 live --source URI [--source URI ...] [--mode
 
 Serves a live page (MJPEG view, FPS and stage timings, k/alpha controls, click a point for its
 similarity heatmap; in track mode a click starts following the object under it by label
-propagation) on http://127.0.0.1:PORT/. --point: the heatmap's point, or the object to track
+propagation; in match mode the patches of a frozen frame are matched to the live ones, a click
+freezes the current frame) on http://127.0.0.1:PORT/. --point: the heatmap's point, or the object to track
 from the first frame. Several --source: their frames are batched into
 one inference per round and the page shows a grid, one view (controls, FPS, timings) per source;
 a source that stalls does not stall the others, one that ends or fails is reported. Sources: csi://0, v4l2:///dev/video0, rtsp://...,
@@ -74,7 +75,7 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
   const view = {
     ...checkSettings({
       k: int(p, 'clusters', 3),
-      ...(mode === undefined ? {} : { mode: oneOf(mode, '--mode', ['segment', 'heatmap', 'pca', 'track'] as const) }),
+      ...(mode === undefined ? {} : { mode: oneOf(mode, '--mode', ['segment', 'heatmap', 'pca', 'track', 'match'] as const) }),
       ...(pointText === undefined ? {} : { point: xy(pair(pointText, 'point')) }),
       ...(alpha === undefined ? {} : { alpha: Number(alpha) }),
     }),
