@@ -59,5 +59,6 @@ function formatCapabilities(c: ReturnType<typeof capabilities>): string {
     `gstreamer    ${status(c.gstreamer)}`,
     `nvmm         ${status(c.nvmm)}`,
     `cpu threads  ${c.threads}`,
+    `preprocess   ${c.preprocess.kernel} (available: ${c.preprocess.kernels.join(', ')})`,
   ].join('\n');
 }

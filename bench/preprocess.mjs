@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// Preprocessing benchmark (issue 16): the PIL-exact resize + normalisation, scalar reference vs
+// the vectorised kernel this CPU gets (capabilities().preprocess), on ONE thread
+// (DINOV3_NUM_THREADS=1, set before the addon loads; --threads N for another count). Camera frame
+// 1920x1080 -> 224 and -> 448, the held-out photo size 1000x872 and the 451x300 conformance photo
+// size -> 224, each from seeded RGB pixels. Scalar and vectorised runs alternate; medians of
+// --runs (default 21). Before timing, every case checks that both kernels give the same floats.
+// The machine load other processes caused meanwhile is reported (bench/cpu-load.cjs).
+// Usage: npm run build && node bench/preprocess.mjs [--runs 21] [--threads 1]
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+import { cliArg, machine, median, root } from './models.mjs';
+
+process.env.DINOV3_NUM_THREADS = String(cliArg('threads', 1));
+const require = createRequire(import.meta.url);
+const { native } = require(join(root, 'dist', 'binding.js'));
+const { measured, othersText } = require('./cpu-load.cjs');
+
+const runs = Number(cliArg('runs', 21));
+const CASES = [
+  [1920, 1080, 224, 224],
+  [1920, 1080, 448, 448],
+  [1000, 872, 224, 224],
+  [451, 300, 224, 224],
+];
+
+function pixels(w, h, seed) {
+  let s = seed >>> 0 || 1;
+  const px = new Uint8Array(w * h * 3);
+  for (let i = 0; i < px.length; i++) {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    // a smooth gradient plus noise, like a photo more than white noise
+    px[i] = (((i / 3) % w) * 255 / w + (s & 63)) & 255;
+  }
+  return px;
+}
+
+const b = native();
+const caps = b.capabilities();
+const vector = caps.preprocess.kernels.at(-1);
+const mean = new Float32Array([0.485, 0.456, 0.406]);
+const std = new Float32Array([0.229, 0.224, 0.225]);
+
+async function once(px, w, h, ow, oh, kernel, out) {
+  const t0 = performance.now();
+  await b.preprocess({ pixels: px, width: w, height: h, rowBytes: w * 3, format: 0, outWidth: ow, outHeight: oh, mean, std, out, kernel });
+  return performance.now() - t0;
+}
+
+console.log(`# preprocess (resize + normalise), ${machine()}, ${process.env.DINOV3_NUM_THREADS} thread(s), kernels ${caps.preprocess.kernels.join(', ')}, medians of ${runs}`);
+console.log('| input | output | scalar ms | ' + vector + ' ms | speed-up | same floats | others |');
+console.log('|---|---|---:|---:|---:|---|---:|');
+for (const [w, h, ow, oh] of CASES) {
+  const px = pixels(w, h, w * 7 + h);
+  const a = new Float32Array(3 * ow * oh);
+  const v = new Float32Array(3 * ow * oh);
+  await once(px, w, h, ow, oh, 'scalar', a);
+  await once(px, w, h, ow, oh, vector, v);
+  const same = a.every((x, i) => Object.is(x, v[i]));
+  const m = await measured(async () => {
+    const scalar = [];
+    const fast = [];
+    for (let r = 0; r < runs; r++) {
+      scalar.push(await once(px, w, h, ow, oh, 'scalar', a));
+      fast.push(await once(px, w, h, ow, oh, vector, v));
+    }
+    return { scalar: median(scalar), fast: median(fast) };
+  });
+  console.log(`| ${w}x${h} | ${ow}x${oh} | ${m.scalar.toFixed(2)} | ${m.fast.toFixed(2)} | ${(m.scalar / m.fast).toFixed(2)}x | ${same ? 'yes' : 'NO'} | ${othersText(m)} |`);
+}

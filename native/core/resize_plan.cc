@@ -1,0 +1,36 @@
+#include "resize_plan.h"
+
+#include <algorithm>
+
+namespace dinov3 {
+
+ResizePlan make_resize_plan(int in_size, int out_size) {
+  const ResampleAxis axis = bilinear_axis(in_size, out_size);
+  ResizePlan plan;
+  plan.in_size = in_size;
+  plan.out_size = out_size;
+  plan.first = axis.first;
+  plan.count = axis.count;
+  plan.pairs.resize(out_size);
+  int steps = 1;
+  for (int i = 0; i < out_size; ++i) {
+    plan.pairs[i] = (axis.count[i] + 1) / 2;
+    steps = std::max(steps, plan.pairs[i]);
+  }
+  plan.steps = steps;
+  plan.low.assign(static_cast<size_t>(out_size) * steps, 0);
+  plan.high.assign(static_cast<size_t>(out_size) * steps, 0);
+  plan.weights.assign(static_cast<size_t>(out_size) * steps * 2, 0);
+  for (int i = 0; i < out_size; ++i) {
+    const int32_t* w = &axis.weights[static_cast<size_t>(i) * axis.taps];
+    int32_t* padded = &plan.weights[static_cast<size_t>(i) * steps * 2];
+    std::copy(w, w + axis.count[i], padded);
+    for (int s = 0; s < steps; ++s) {
+      plan.low[static_cast<size_t>(i) * steps + s] = low_pair(padded[2 * s], padded[2 * s + 1]);
+      plan.high[static_cast<size_t>(i) * steps + s] = high_pair(padded[2 * s], padded[2 * s + 1]);
+    }
+  }
+  return plan;
+}
+
+}  // namespace dinov3

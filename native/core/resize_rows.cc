@@ -1,0 +1,50 @@
+#include "resize_rows.h"
+
+#include <vector>
+
+#include "parallel.h"
+
+namespace dinov3 {
+
+void resize_rows(const RowKernels& kernels, const ImageView& src, int out_width, int out_height, const RowSink& sink) {
+  const int in_w = src.width, in_h = src.height;
+  const int64_t length = static_cast<int64_t>(out_width) * 3;
+
+  // Horizontal pass straight from the caller's pixels in their own format (the kernels pick R, G
+  // and B from it), or, at an unchanged width, the caller's RGB rows or a packed RGB copy.
+  std::vector<uint8_t> horizontal;
+  const uint8_t* rows = src.data;
+  int64_t pitch = src.row_bytes;
+  if (out_width != in_w) {
+    const ResizePlan plan = make_resize_plan(in_w, out_width);
+    const PixelLayout layout = pixel_layout(src.format);
+    horizontal.resize(static_cast<size_t>(length) * in_h);
+    parallel_for(in_h, 32, [&](int64_t y0, int64_t y1, int64_t) {
+      for (int64_t y = y0; y < y1; ++y) kernels.horizontal(plan, src.data + y * src.row_bytes, layout, horizontal.data() + y * length);
+    });
+    rows = horizontal.data();
+    pitch = length;
+  } else if (src.format != PixelFormat::kRGB) {
+    horizontal.resize(static_cast<size_t>(length) * in_h);
+    to_packed_rgb(src, horizontal.data());
+    rows = horizontal.data();
+    pitch = length;
+  }
+
+  if (out_height == in_h) {
+    parallel_for(in_h, 64, [&](int64_t y0, int64_t y1, int64_t) {
+      for (int64_t y = y0; y < y1; ++y) sink(y, rows + y * pitch);
+    });
+    return;
+  }
+  const ResizePlan plan = make_resize_plan(in_h, out_height);
+  parallel_for(out_height, 16, [&](int64_t y0, int64_t y1, int64_t) {
+    std::vector<uint8_t> row(static_cast<size_t>(length));
+    for (int64_t y = y0; y < y1; ++y) {
+      kernels.vertical(plan, static_cast<int>(y), rows, pitch, length, row.data());
+      sink(y, row.data());
+    }
+  });
+}
+
+}  // namespace dinov3
