@@ -40,6 +40,8 @@ struct RowKernels {
   void (*horizontal)(const ResizePlan& plan, const uint8_t* row, PixelLayout layout, uint8_t* out);
   // Output row `index` of the vertical plan from input rows of `length` bytes, `pitch` apart.
   void (*vertical)(const ResizePlan& plan, int index, const uint8_t* rows, int64_t pitch, int64_t length, uint8_t* out);
+  // The horizontal pass reads ResizePlan::broadcast.
+  bool broadcast_weights;
 };
 
 // The row kernels of a vectorised kernel; nullptr for kScalar or one this build lacks.

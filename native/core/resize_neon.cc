@@ -29,7 +29,7 @@ void neon_horizontal(const ResizePlan& plan, const uint8_t* row, PixelLayout l, 
   const int n = plan.out_size;
   for (int x = 0; x < n; ++x) {
     const int pairs = plan.pairs[x];
-    if (!rows::loads_fit(plan, x, pairs, c)) {
+    if (!rows::loads_fit(plan, x, pairs, c, 8)) {
       rows::horizontal_sample(plan, x, row, l, out + 3 * x);
       continue;
     }
@@ -71,7 +71,7 @@ void neon_vertical(const ResizePlan& plan, int index, const uint8_t* rows, int64
   rows::vertical_span(plan, index, rows, pitch, i, length, out);
 }
 
-const RowKernels kNeon{neon_horizontal, neon_vertical};
+const RowKernels kNeon{neon_horizontal, neon_vertical, false};
 
 }  // namespace
 

@@ -4,7 +4,7 @@
 
 namespace dinov3 {
 
-ResizePlan make_resize_plan(int in_size, int out_size) {
+ResizePlan make_resize_plan(int in_size, int out_size, bool broadcast) {
   const ResampleAxis axis = bilinear_axis(in_size, out_size);
   ResizePlan plan;
   plan.in_size = in_size;
@@ -28,6 +28,20 @@ ResizePlan make_resize_plan(int in_size, int out_size) {
     for (int s = 0; s < steps; ++s) {
       plan.low[static_cast<size_t>(i) * steps + s] = low_pair(padded[2 * s], padded[2 * s + 1]);
       plan.high[static_cast<size_t>(i) * steps + s] = high_pair(padded[2 * s], padded[2 * s + 1]);
+    }
+  }
+  if (broadcast) {
+    const int blocks = (out_size + 1) / 2;
+    plan.broadcast_steps = (steps + 1) / 2 * 2;
+    plan.broadcast.assign(static_cast<size_t>(blocks) * plan.broadcast_steps * 16, 0);
+    for (int i = 0; i < out_size; ++i) {
+      for (int s = 0; s < steps; ++s) {
+        uint32_t* block = &plan.broadcast[(static_cast<size_t>(i / 2) * plan.broadcast_steps + s) * 16];
+        for (int lane = 0; lane < 4; ++lane) {
+          block[(i % 2) * 4 + lane] = plan.low[static_cast<size_t>(i) * steps + s];
+          block[8 + (i % 2) * 4 + lane] = plan.high[static_cast<size_t>(i) * steps + s];
+        }
+      }
     }
   }
   return plan;

@@ -24,9 +24,16 @@ struct ResizePlan {
   std::vector<uint32_t> low;    // out_size * steps words: low 15 bits of tap 2s | of tap 2s+1 << 16
   std::vector<uint32_t> high;   // the same for the high bits (weight >> 15)
   std::vector<int32_t> weights; // out_size * steps * 2 int32 weights, zero past count
+  // For the horizontal pass: the pair words already broadcast, so the x86 loops read them as
+  // vector operands. Samples 2q and 2q+1 share block q: per step s (broadcast_steps of them,
+  // steps rounded up to even so the loops can take four taps at a time), 16 words at
+  // (q * broadcast_steps + s) * 16: low(2q) x4, low(2q+1) x4, high(2q) x4, high(2q+1) x4.
+  int broadcast_steps = 0;
+  std::vector<uint32_t> broadcast;
 };
 
-ResizePlan make_resize_plan(int in_size, int out_size);
+// `broadcast`: also fill ResizePlan::broadcast (the horizontal pass of the x86 kernels).
+ResizePlan make_resize_plan(int in_size, int out_size, bool broadcast = false);
 
 // The pair word for (weight a, weight b) of the low or high parts.
 inline uint32_t low_pair(int32_t a, int32_t b) {

@@ -16,7 +16,7 @@ void resize_rows(const RowKernels& kernels, const ImageView& src, int out_width,
   const uint8_t* rows = src.data;
   int64_t pitch = src.row_bytes;
   if (out_width != in_w) {
-    const ResizePlan plan = make_resize_plan(in_w, out_width);
+    const ResizePlan plan = make_resize_plan(in_w, out_width, kernels.broadcast_weights);
     const PixelLayout layout = pixel_layout(src.format);
     horizontal.resize(static_cast<size_t>(length) * in_h);
     parallel_for(in_h, 32, [&](int64_t y0, int64_t y1, int64_t) {

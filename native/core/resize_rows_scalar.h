@@ -40,10 +40,11 @@ inline void vertical_span(const ResizePlan& plan, int index, const uint8_t* rows
   }
 }
 
-// Whether the vector loads of `pairs` pairs of taps from sample x (8 bytes per pair) stay inside
-// the row of plan.in_size pixels.
-inline bool loads_fit(const ResizePlan& plan, int x, int pairs, int channels) {
-  return (static_cast<int64_t>(plan.first[x]) + 2 * pairs - 2) * channels + 8 <= static_cast<int64_t>(plan.in_size) * channels;
+// Whether the vector loads of `pairs` pairs of taps from sample x (`load_bytes` from each pair's
+// first pixel) stay inside the row of plan.in_size pixels.
+inline bool loads_fit(const ResizePlan& plan, int x, int pairs, int channels, int load_bytes) {
+  return (static_cast<int64_t>(plan.first[x]) + 2 * pairs - 2) * channels + load_bytes <=
+         static_cast<int64_t>(plan.in_size) * channels;
 }
 
 // Row pointer of tap t of output row `index` (clamped to its last used row: past count the weight is 0).

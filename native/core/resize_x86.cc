@@ -21,16 +21,20 @@ namespace {
 
 constexpr int32_t kRound = 1 << (kResamplePrecisionBits - 1);
 
-// pshufb mask: two pixels (8 loaded bytes) -> int16 [R0 R1 G0 G1 B0 B1 0 0], so that pmaddwd
-// with a (w0, w1) pair per 32-bit lane gives the R, G, B sums of the two taps.
-DINOV3_SSE41 __m128i pair_mask(PixelLayout l) {
-  const int c = l.channels;
-  return _mm_setr_epi8(static_cast<char>(l.r), -1, static_cast<char>(l.r + c), -1, static_cast<char>(l.g), -1,
-                       static_cast<char>(l.g + c), -1, static_cast<char>(l.b), -1, static_cast<char>(l.b + c), -1, -1, -1,
-                       -1, -1);
+// pshufb mask: pixels `first` and first + 1 of 16 loaded bytes -> int16 [R0 R1 G0 G1 B0 B1 0 0],
+// so that pmaddwd with a (w0, w1) pair per 32-bit lane gives the R, G, B sums of the two taps.
+DINOV3_SSE41 __m128i pair_mask(PixelLayout l, int first) {
+  const int c = l.channels, o = first * c;
+  return _mm_setr_epi8(static_cast<char>(o + l.r), -1, static_cast<char>(o + l.r + c), -1, static_cast<char>(o + l.g), -1,
+                       static_cast<char>(o + l.g + c), -1, static_cast<char>(o + l.b), -1, static_cast<char>(o + l.b + c), -1,
+                       -1, -1, -1, -1);
 }
 
-DINOV3_SSE41 __m128i load8(const uint8_t* p) { return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)); }
+// Masks for taps (0, 1) and (2, 3) of one 16-byte load.
+struct QuadMasks {
+  __m128i m01, m23;
+};
+DINOV3_SSE41 QuadMasks quad_masks(PixelLayout l) { return {pair_mask(l, 0), pair_mask(l, 2)}; }
 
 // (high << 15) + low + rounding, shifted to levels: exact PIL sums per 32-bit lane.
 DINOV3_SSE41 __m128i levels(__m128i low, __m128i high) {
@@ -50,19 +54,33 @@ DINOV3_SSE41 void store_rgb(__m128i v, uint8_t* out, bool wide) {
   }
 }
 
+constexpr int kLoadBytes = 16;
+
+DINOV3_SSE41 __m128i load16(const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+
+// Weight block of pair step s for the sample pair q (see ResizePlan::broadcast).
+DINOV3_SSE41 const uint32_t* weight_block(const ResizePlan& plan, int q, int s) {
+  return &plan.broadcast[(static_cast<size_t>(q) * plan.broadcast_steps + s) * 16];
+}
+
+// Four taps (two pair steps) per 16-byte load: the loads of `quads` steps from sample x must fit.
+DINOV3_SSE41 bool quads_fit(const ResizePlan& plan, int x, int quads, int channels) {
+  return rows::loads_fit(plan, x, 2 * quads - 1, channels, kLoadBytes);
+}
+
 // One output sample with 128-bit vectors.
-DINOV3_SSE41 void horizontal_one(const ResizePlan& plan, int x, const uint8_t* row, PixelLayout l, __m128i mask, uint8_t* out,
+DINOV3_SSE41 void horizontal_one(const ResizePlan& plan, int x, const uint8_t* row, PixelLayout l, QuadMasks m, uint8_t* out,
                                  bool wide) {
-  const int pairs = plan.pairs[x];
-  if (!rows::loads_fit(plan, x, pairs, l.channels)) return rows::horizontal_sample(plan, x, row, l, out);
+  const int quads = (plan.pairs[x] + 1) / 2;
+  if (!quads_fit(plan, x, quads, l.channels)) return rows::horizontal_sample(plan, x, row, l, out);
   const uint8_t* p = row + static_cast<int64_t>(plan.first[x]) * l.channels;
-  const uint32_t* lw = &plan.low[static_cast<size_t>(x) * plan.steps];
-  const uint32_t* hw = &plan.high[static_cast<size_t>(x) * plan.steps];
+  const __m128i* w = reinterpret_cast<const __m128i*>(weight_block(plan, x / 2, 0)) + (x % 2);
   __m128i low = _mm_setzero_si128(), high = _mm_setzero_si128();
-  for (int s = 0; s < pairs; ++s, p += 2 * l.channels) {
-    const __m128i px = _mm_shuffle_epi8(load8(p), mask);
-    low = _mm_add_epi32(low, _mm_madd_epi16(px, _mm_set1_epi32(static_cast<int>(lw[s]))));
-    high = _mm_add_epi32(high, _mm_madd_epi16(px, _mm_set1_epi32(static_cast<int>(hw[s]))));
+  for (int s = 0; s < quads; ++s, p += 4 * l.channels, w += 8) {
+    const __m128i v = load16(p);
+    const __m128i a = _mm_shuffle_epi8(v, m.m01), b = _mm_shuffle_epi8(v, m.m23);
+    low = _mm_add_epi32(low, _mm_add_epi32(_mm_madd_epi16(a, _mm_loadu_si128(w)), _mm_madd_epi16(b, _mm_loadu_si128(w + 4))));
+    high = _mm_add_epi32(high, _mm_add_epi32(_mm_madd_epi16(a, _mm_loadu_si128(w + 2)), _mm_madd_epi16(b, _mm_loadu_si128(w + 6))));
   }
   store_rgb(levels(low, high), out, wide);
 }
@@ -99,9 +117,9 @@ DINOV3_SSE41 void vertical16(const ResizePlan& plan, int index, const uint8_t* r
 }
 
 DINOV3_SSE41_FN void sse41_horizontal(const ResizePlan& plan, const uint8_t* row, PixelLayout l, uint8_t* out) {
-  const __m128i mask = pair_mask(l);
+  const QuadMasks masks = quad_masks(l);
   const int n = plan.out_size;
-  for (int x = 0; x < n; ++x) horizontal_one(plan, x, row, l, mask, out + 3 * x, x + 1 < n);
+  for (int x = 0; x < n; ++x) horizontal_one(plan, x, row, l, masks, out + 3 * x, x + 1 < n);
 }
 
 DINOV3_SSE41_FN void sse41_vertical(const ResizePlan& plan, int index, const uint8_t* rows, int64_t pitch, int64_t length,
@@ -114,36 +132,32 @@ DINOV3_SSE41_FN void sse41_vertical(const ResizePlan& plan, int index, const uin
 // ---- AVX2: two output samples per vector in the horizontal pass, 32 bytes in the vertical ----
 
 DINOV3_AVX2_FN void avx2_horizontal(const ResizePlan& plan, const uint8_t* row, PixelLayout l, uint8_t* out) {
-  const __m128i mask128 = pair_mask(l);
-  const __m256i mask = _mm256_broadcastsi128_si256(mask128);
+  const QuadMasks masks = quad_masks(l);
+  const __m256i m01 = _mm256_broadcastsi128_si256(masks.m01), m23 = _mm256_broadcastsi128_si256(masks.m23);
   const int n = plan.out_size;
-  const int64_t steps = plan.steps;
   int x = 0;
   for (; x + 1 < n; x += 2) {
-    const int pairs = std::max(plan.pairs[x], plan.pairs[x + 1]);
-    if (!rows::loads_fit(plan, x, pairs, l.channels) || !rows::loads_fit(plan, x + 1, pairs, l.channels)) {
-      horizontal_one(plan, x, row, l, mask128, out + 3 * x, true);
-      horizontal_one(plan, x + 1, row, l, mask128, out + 3 * x + 3, x + 2 < n);
+    const int quads = (std::max(plan.pairs[x], plan.pairs[x + 1]) + 1) / 2;
+    if (!quads_fit(plan, x, quads, l.channels) || !quads_fit(plan, x + 1, quads, l.channels)) {
+      horizontal_one(plan, x, row, l, masks, out + 3 * x, true);
+      horizontal_one(plan, x + 1, row, l, masks, out + 3 * x + 3, x + 2 < n);
       continue;
     }
     const uint8_t* pa = row + static_cast<int64_t>(plan.first[x]) * l.channels;
     const uint8_t* pb = row + static_cast<int64_t>(plan.first[x + 1]) * l.channels;
-    const uint32_t *la = &plan.low[x * steps], *lb = la + steps, *ha = &plan.high[x * steps], *hb = ha + steps;
+    const __m256i* w = reinterpret_cast<const __m256i*>(weight_block(plan, x / 2, 0));
     __m256i low = _mm256_setzero_si256(), high = _mm256_setzero_si256();
-    for (int s = 0; s < pairs; ++s) {
-      const int64_t off = static_cast<int64_t>(2 * s) * l.channels;
-      const __m256i px = _mm256_shuffle_epi8(_mm256_inserti128_si256(_mm256_castsi128_si256(load8(pa + off)), load8(pb + off), 1), mask);
-      const __m256i wl = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_set1_epi32(static_cast<int>(la[s]))),
-                                                 _mm_set1_epi32(static_cast<int>(lb[s])), 1);
-      const __m256i wh = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_set1_epi32(static_cast<int>(ha[s]))),
-                                                 _mm_set1_epi32(static_cast<int>(hb[s])), 1);
-      low = _mm256_add_epi32(low, _mm256_madd_epi16(px, wl));
-      high = _mm256_add_epi32(high, _mm256_madd_epi16(px, wh));
+    const int64_t stride = 4 * l.channels;
+    for (int s = 0; s < quads; ++s, pa += stride, pb += stride, w += 4) {
+      const __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(load16(pa)), load16(pb), 1);
+      const __m256i a = _mm256_shuffle_epi8(v, m01), b = _mm256_shuffle_epi8(v, m23);
+      low = _mm256_add_epi32(low, _mm256_add_epi32(_mm256_madd_epi16(a, _mm256_loadu_si256(w)), _mm256_madd_epi16(b, _mm256_loadu_si256(w + 2))));
+      high = _mm256_add_epi32(high, _mm256_add_epi32(_mm256_madd_epi16(a, _mm256_loadu_si256(w + 1)), _mm256_madd_epi16(b, _mm256_loadu_si256(w + 3))));
     }
     store_rgb(levels(_mm256_castsi256_si128(low), _mm256_castsi256_si128(high)), out + 3 * x, true);
     store_rgb(levels(_mm256_extracti128_si256(low, 1), _mm256_extracti128_si256(high, 1)), out + 3 * x + 3, x + 2 < n);
   }
-  if (x < n) horizontal_one(plan, x, row, l, mask128, out + 3 * x, false);
+  if (x < n) horizontal_one(plan, x, row, l, masks, out + 3 * x, false);
 }
 
 DINOV3_AVX2_FN void avx2_vertical(const ResizePlan& plan, int index, const uint8_t* rows, int64_t pitch, int64_t length,
@@ -181,8 +195,8 @@ DINOV3_AVX2_FN void avx2_vertical(const ResizePlan& plan, int index, const uint8
   rows::vertical_span(plan, index, rows, pitch, i, length, out);
 }
 
-const RowKernels kSse41{sse41_horizontal, sse41_vertical};
-const RowKernels kAvx2{avx2_horizontal, avx2_vertical};
+const RowKernels kSse41{sse41_horizontal, sse41_vertical, true};
+const RowKernels kAvx2{avx2_horizontal, avx2_vertical, true};
 
 }  // namespace
 
