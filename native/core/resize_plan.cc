@@ -43,6 +43,15 @@ ResizePlan make_resize_plan(int in_size, int out_size, bool broadcast) {
         }
       }
     }
+    for (int channels = 1; channels <= 4; ++channels) {
+      int q = 0;
+      for (; 2 * q + 1 < out_size; ++q) {
+        const int quads = (std::max(plan.pairs[2 * q], plan.pairs[2 * q + 1]) + 1) / 2;
+        const int64_t last = std::max(plan.first[2 * q], plan.first[2 * q + 1]) + 4 * static_cast<int64_t>(quads) - 4;
+        if (last * channels + kQuadLoadBytes > static_cast<int64_t>(in_size) * channels) break;
+      }
+      plan.fitting_pairs[channels] = q;
+    }
   }
   return plan;
 }

@@ -13,6 +13,8 @@
 namespace dinov3 {
 
 inline constexpr int kResampleLowBits = 15;
+// Bytes the x86 horizontal loops load at once (four taps of up to 4 bytes).
+inline constexpr int kQuadLoadBytes = 16;
 
 struct ResizePlan {
   int in_size = 0;
@@ -30,6 +32,9 @@ struct ResizePlan {
   // (q * broadcast_steps + s) * 16: low(2q) x4, low(2q+1) x4, high(2q) x4, high(2q+1) x4.
   int broadcast_steps = 0;
   std::vector<uint32_t> broadcast;
+  // Per pixel size (index = bytes per pixel, 1 to 4): how many leading sample pairs have all
+  // their 16-byte loads of four taps inside the row (the x86 loops take those without checks).
+  int fitting_pairs[5] = {0, 0, 0, 0, 0};
 };
 
 // `broadcast`: also fill ResizePlan::broadcast (the horizontal pass of the x86 kernels).

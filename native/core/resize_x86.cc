@@ -54,7 +54,7 @@ DINOV3_SSE41 void store_rgb(__m128i v, uint8_t* out, bool wide) {
   }
 }
 
-constexpr int kLoadBytes = 16;
+constexpr int kLoadBytes = kQuadLoadBytes;
 
 DINOV3_SSE41 __m128i load16(const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
 
@@ -131,33 +131,63 @@ DINOV3_SSE41_FN void sse41_vertical(const ResizePlan& plan, int index, const uin
 
 // ---- AVX2: two output samples per vector in the horizontal pass, 32 bytes in the vertical ----
 
+// Q steps of four taps for two samples (pa, pb), summed into low and high.
+template <int Q>
+__attribute__((target("avx2"), always_inline)) inline void quad_steps(const uint8_t* pa, const uint8_t* pb, int64_t stride,
+                                                                     const __m256i* w, __m256i m01, __m256i m23, __m256i& low,
+                                                                     __m256i& high) {
+  for (int s = 0; s < Q; ++s, pa += stride, pb += stride, w += 4) {
+    const __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(load16(pa)), load16(pb), 1);
+    const __m256i a = _mm256_shuffle_epi8(v, m01), b = _mm256_shuffle_epi8(v, m23);
+    low = _mm256_add_epi32(low, _mm256_add_epi32(_mm256_madd_epi16(a, _mm256_loadu_si256(w)), _mm256_madd_epi16(b, _mm256_loadu_si256(w + 2))));
+    high = _mm256_add_epi32(high, _mm256_add_epi32(_mm256_madd_epi16(a, _mm256_loadu_si256(w + 1)), _mm256_madd_epi16(b, _mm256_loadu_si256(w + 3))));
+  }
+}
+
 DINOV3_AVX2_FN void avx2_horizontal(const ResizePlan& plan, const uint8_t* row, PixelLayout l, uint8_t* out) {
   const QuadMasks masks = quad_masks(l);
   const __m256i m01 = _mm256_broadcastsi128_si256(masks.m01), m23 = _mm256_broadcastsi128_si256(masks.m23);
+  const __m256i round = _mm256_set1_epi32(kRound);
   const int n = plan.out_size;
-  int x = 0;
-  for (; x + 1 < n; x += 2) {
+  const int64_t stride = 4 * l.channels;
+  // The sample pairs whose loads all fit, then the rest one sample at a time.
+  const int fitting = plan.fitting_pairs[l.channels];
+  for (int q = 0; q < fitting; ++q) {
+    const int x = 2 * q;
     const int quads = (std::max(plan.pairs[x], plan.pairs[x + 1]) + 1) / 2;
-    if (!quads_fit(plan, x, quads, l.channels) || !quads_fit(plan, x + 1, quads, l.channels)) {
-      horizontal_one(plan, x, row, l, masks, out + 3 * x, true);
-      horizontal_one(plan, x + 1, row, l, masks, out + 3 * x + 3, x + 2 < n);
-      continue;
-    }
     const uint8_t* pa = row + static_cast<int64_t>(plan.first[x]) * l.channels;
     const uint8_t* pb = row + static_cast<int64_t>(plan.first[x + 1]) * l.channels;
-    const __m256i* w = reinterpret_cast<const __m256i*>(weight_block(plan, x / 2, 0));
+    const __m256i* w = reinterpret_cast<const __m256i*>(weight_block(plan, q, 0));
     __m256i low = _mm256_setzero_si256(), high = _mm256_setzero_si256();
-    const int64_t stride = 4 * l.channels;
-    for (int s = 0; s < quads; ++s, pa += stride, pb += stride, w += 4) {
-      const __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(load16(pa)), load16(pb), 1);
-      const __m256i a = _mm256_shuffle_epi8(v, m01), b = _mm256_shuffle_epi8(v, m23);
-      low = _mm256_add_epi32(low, _mm256_add_epi32(_mm256_madd_epi16(a, _mm256_loadu_si256(w)), _mm256_madd_epi16(b, _mm256_loadu_si256(w + 2))));
-      high = _mm256_add_epi32(high, _mm256_add_epi32(_mm256_madd_epi16(a, _mm256_loadu_si256(w + 1)), _mm256_madd_epi16(b, _mm256_loadu_si256(w + 3))));
+    // Unrolled for the common counts of 4-tap steps (shrinking up to 16x, enlarging any amount).
+    switch (quads) {
+      case 1: quad_steps<1>(pa, pb, stride, w, m01, m23, low, high); break;
+      case 2: quad_steps<2>(pa, pb, stride, w, m01, m23, low, high); break;
+      case 3: quad_steps<3>(pa, pb, stride, w, m01, m23, low, high); break;
+      case 4: quad_steps<4>(pa, pb, stride, w, m01, m23, low, high); break;
+      case 5: quad_steps<5>(pa, pb, stride, w, m01, m23, low, high); break;
+      case 6: quad_steps<6>(pa, pb, stride, w, m01, m23, low, high); break;
+      default:
+        for (int s = 0; s < quads; s += 6, pa += 6 * stride, pb += 6 * stride, w += 24) {
+          if (quads - s >= 6) quad_steps<6>(pa, pb, stride, w, m01, m23, low, high);
+          else for (int t = s; t < quads; ++t) quad_steps<1>(pa + (t - s) * stride, pb + (t - s) * stride, stride, w + 4 * (t - s), m01, m23, low, high);
+        }
     }
-    store_rgb(levels(_mm256_castsi256_si128(low), _mm256_castsi256_si128(high)), out + 3 * x, true);
-    store_rgb(levels(_mm256_extracti128_si256(low, 1), _mm256_extracti128_si256(high, 1)), out + 3 * x + 3, x + 2 < n);
+    const __m256i v = _mm256_srai_epi32(_mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32(high, kResampleLowBits), low), round),
+                                        kResamplePrecisionBits);
+    const __m256i halves = _mm256_packs_epi32(v, v);
+    const __m256i bytes = _mm256_packus_epi16(halves, halves);  // per lane: R G B 0 ...
+    const uint32_t first = static_cast<uint32_t>(_mm256_cvtsi256_si32(bytes));
+    const uint32_t second = static_cast<uint32_t>(_mm256_extract_epi32(bytes, 4));
+    std::memcpy(out + 3 * x, &first, 4);
+    if (x + 2 < n) {
+      std::memcpy(out + 3 * x + 3, &second, 4);
+    } else {
+      out[3 * x + 3] = static_cast<uint8_t>(second), out[3 * x + 4] = static_cast<uint8_t>(second >> 8),
+                  out[3 * x + 5] = static_cast<uint8_t>(second >> 16);
+    }
   }
-  if (x < n) horizontal_one(plan, x, row, l, masks, out + 3 * x, false);
+  for (int x = 2 * fitting; x < n; ++x) horizontal_one(plan, x, row, l, masks, out + 3 * x, x + 1 < n);
 }
 
 DINOV3_AVX2_FN void avx2_vertical(const ResizePlan& plan, int index, const uint8_t* rows, int64_t pitch, int64_t length,
