@@ -13,6 +13,8 @@ const char* resize_kernel_name(ResizeKernel kernel) {
       return "sse4.1";
     case ResizeKernel::kAvx2:
       return "avx2";
+    case ResizeKernel::kAvxVnni:
+      return "avx-vnni";
     case ResizeKernel::kNeon:
       return "neon";
   }
@@ -20,7 +22,7 @@ const char* resize_kernel_name(ResizeKernel kernel) {
 }
 
 bool parse_resize_kernel(const std::string& name, ResizeKernel* kernel) {
-  for (ResizeKernel k : {ResizeKernel::kScalar, ResizeKernel::kSse41, ResizeKernel::kAvx2, ResizeKernel::kNeon}) {
+  for (ResizeKernel k : {ResizeKernel::kScalar, ResizeKernel::kSse41, ResizeKernel::kAvx2, ResizeKernel::kAvxVnni, ResizeKernel::kNeon}) {
     if (name == resize_kernel_name(k)) {
       *kernel = k;
       return true;
@@ -45,6 +47,12 @@ bool resize_kernel_supported(ResizeKernel kernel) {
 #else
       return false;
 #endif
+    case ResizeKernel::kAvxVnni:
+#if defined(__x86_64__) && defined(__GNUC__)
+      return x86_avxvnni_row_kernels() != nullptr && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("avxvnni");
+#else
+      return false;
+#endif
     case ResizeKernel::kNeon:
       return neon_row_kernels() != nullptr;
   }
@@ -53,7 +61,7 @@ bool resize_kernel_supported(ResizeKernel kernel) {
 
 std::vector<ResizeKernel> supported_resize_kernels() {
   std::vector<ResizeKernel> out;
-  for (ResizeKernel k : {ResizeKernel::kScalar, ResizeKernel::kSse41, ResizeKernel::kAvx2, ResizeKernel::kNeon}) {
+  for (ResizeKernel k : {ResizeKernel::kScalar, ResizeKernel::kSse41, ResizeKernel::kAvx2, ResizeKernel::kAvxVnni, ResizeKernel::kNeon}) {
     if (resize_kernel_supported(k)) out.push_back(k);
   }
   return out;
@@ -95,6 +103,8 @@ const RowKernels* row_kernels(ResizeKernel kernel) {
       return x86_sse41_row_kernels();
     case ResizeKernel::kAvx2:
       return x86_avx2_row_kernels();
+    case ResizeKernel::kAvxVnni:
+      return x86_avxvnni_row_kernels();
     case ResizeKernel::kNeon:
       return neon_row_kernels();
   }

@@ -2,8 +2,8 @@
 //
 // Every kernel computes PIL's fixed-point sums exactly (int32, 22 fractional bits, the same
 // rounding and clamping), so each gives the same bytes as the scalar reference in preprocess.cc.
-// The x86 kernels (SSE4.1, AVX2) are compiled with per-function target attributes and picked by
-// the CPU at run time; NEON is the arm64 baseline. DINOV3_RESIZE_KERNEL=scalar|auto|sse4.1|avx2|neon
+// The x86 kernels (SSE4.1, AVX2, and AVX2 with AVX-VNNI's vpdpwssd) are compiled with per-function target attributes and picked by
+// the CPU at run time; NEON is the arm64 baseline. DINOV3_RESIZE_KERNEL=scalar|auto|sse4.1|avx2|avx-vnni|neon
 // overrides the choice (an unsupported name falls back to auto).
 #pragma once
 #include <cstdint>
@@ -15,10 +15,10 @@
 
 namespace dinov3 {
 
-enum class ResizeKernel : int { kScalar = 0, kSse41 = 1, kAvx2 = 2, kNeon = 3 };
+enum class ResizeKernel : int { kScalar = 0, kSse41 = 1, kAvx2 = 2, kAvxVnni = 3, kNeon = 4 };
 
 const char* resize_kernel_name(ResizeKernel kernel);
-// Parses "scalar", "sse4.1", "avx2", "neon"; false for anything else.
+// Parses "scalar", "sse4.1", "avx2", "avx-vnni", "neon"; false for anything else.
 bool parse_resize_kernel(const std::string& name, ResizeKernel* kernel);
 bool resize_kernel_supported(ResizeKernel kernel);
 // Kernels this build and CPU can run, scalar first.
@@ -36,8 +36,10 @@ struct PixelLayout {
 PixelLayout pixel_layout(PixelFormat format);
 
 struct RowKernels {
-  // One input row (plan.in_size pixels in `format`) to plan.out_size packed RGB pixels.
-  void (*horizontal)(const ResizePlan& plan, const uint8_t* row, PixelLayout layout, uint8_t* out);
+  // `count` input rows (plan.in_size pixels in `layout`, `pitch` bytes apart) to plan.out_size
+  // packed RGB pixels each (out_pitch bytes apart).
+  void (*horizontal)(const ResizePlan& plan, const uint8_t* rows, int64_t pitch, int count, PixelLayout layout, uint8_t* out,
+                     int64_t out_pitch);
   // Output row `index` of the vertical plan from input rows of `length` bytes, `pitch` apart.
   void (*vertical)(const ResizePlan& plan, int index, const uint8_t* rows, int64_t pitch, int64_t length, uint8_t* out);
   // The horizontal pass reads ResizePlan::broadcast.
@@ -50,6 +52,7 @@ const RowKernels* row_kernels(ResizeKernel kernel);
 // Per-ISA tables (nullptr where not compiled in).
 const RowKernels* x86_sse41_row_kernels();
 const RowKernels* x86_avx2_row_kernels();
+const RowKernels* x86_avxvnni_row_kernels();
 const RowKernels* neon_row_kernels();
 
 }  // namespace dinov3

@@ -20,7 +20,7 @@ inline uint8x8_t to_levels(int32x4_t a, int32x4_t b) {
   return vqmovn_u16(halves);
 }
 
-void neon_horizontal(const ResizePlan& plan, const uint8_t* row, PixelLayout l, uint8_t* out) {
+void neon_horizontal_row(const ResizePlan& plan, const uint8_t* row, PixelLayout l, uint8_t* out) {
   const int c = l.channels;
   // Two pixels (8 loaded bytes) -> [R0 G0 B0 0 R1 G1 B1 0]; index 8 reads as 0 in vtbl1.
   const uint8_t idx_bytes[8] = {static_cast<uint8_t>(l.r),     static_cast<uint8_t>(l.g),     static_cast<uint8_t>(l.b),     8,
@@ -47,6 +47,11 @@ void neon_horizontal(const ResizePlan& plan, const uint8_t* row, PixelLayout l, 
     out[3 * x + 1] = vget_lane_u8(v, 1);
     out[3 * x + 2] = vget_lane_u8(v, 2);
   }
+}
+
+void neon_horizontal(const ResizePlan& plan, const uint8_t* rows, int64_t pitch, int count, PixelLayout l, uint8_t* out,
+                     int64_t out_pitch) {
+  for (int r = 0; r < count; ++r) neon_horizontal_row(plan, rows + r * pitch, l, out + r * out_pitch);
 }
 
 void neon_vertical(const ResizePlan& plan, int index, const uint8_t* rows, int64_t pitch, int64_t length, uint8_t* out) {

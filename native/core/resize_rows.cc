@@ -20,7 +20,8 @@ void resize_rows(const RowKernels& kernels, const ImageView& src, int out_width,
     const PixelLayout layout = pixel_layout(src.format);
     horizontal.resize(static_cast<size_t>(length) * in_h);
     parallel_for(in_h, 32, [&](int64_t y0, int64_t y1, int64_t) {
-      for (int64_t y = y0; y < y1; ++y) kernels.horizontal(plan, src.data + y * src.row_bytes, layout, horizontal.data() + y * length);
+      kernels.horizontal(plan, src.data + y0 * src.row_bytes, src.row_bytes, static_cast<int>(y1 - y0), layout,
+                         horizontal.data() + y0 * length, length);
     });
     rows = horizontal.data();
     pitch = length;

@@ -119,7 +119,7 @@ TEST(resize_kernels_match_scalar_on_camera_and_photo_sizes) {
 }
 
 TEST(resize_kernels_reject_a_kernel_the_cpu_lacks) {
-  for (ResizeKernel k : {ResizeKernel::kSse41, ResizeKernel::kAvx2, ResizeKernel::kNeon}) {
+  for (ResizeKernel k : {ResizeKernel::kSse41, ResizeKernel::kAvx2, ResizeKernel::kAvxVnni, ResizeKernel::kNeon}) {
     if (dinov3::resize_kernel_supported(k)) continue;
     std::vector<uint8_t> px(12), out(12);
     bool threw = false;
