@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Preprocessing benchmark (issue 16): the PIL-exact resize + normalisation, scalar reference vs
-// the vectorised kernel this CPU gets (capabilities().preprocess), on ONE thread
+// every vectorised kernel this CPU runs (capabilities().preprocess), on ONE thread
 // (DINOV3_NUM_THREADS=1, set before the addon loads; --threads N for another count). Camera frame
 // 1920x1080 -> 224 and -> 448, the held-out photo size 1000x872 and the 451x300 conformance photo
-// size -> 224, each from seeded RGB pixels. Scalar and vectorised runs alternate; medians of
-// --runs (default 21). Before timing, every case checks that both kernels give the same floats.
+// size -> 224, each from seeded RGB pixels. The kernels' runs alternate; medians of --runs
+// (default 31). Before timing, every case checks that all kernels give the same floats.
 // The machine load other processes caused meanwhile is reported (bench/cpu-load.cjs).
 // Usage: npm run build && node bench/preprocess.mjs [--runs 21] [--threads 1]
 import { createRequire } from 'node:module';
@@ -17,7 +17,7 @@ const require = createRequire(import.meta.url);
 const { native } = require(join(root, 'dist', 'binding.js'));
 const { measured, othersText } = require('./cpu-load.cjs');
 
-const runs = Number(cliArg('runs', 21));
+const runs = Number(cliArg('runs', 31));
 const CASES = [
   [1920, 1080, 224, 224],
   [1920, 1080, 448, 448],
@@ -38,7 +38,7 @@ function pixels(w, h, seed) {
 
 const b = native();
 const caps = b.capabilities();
-const vector = caps.preprocess.kernels.at(-1);
+const kernels = caps.preprocess.kernels;
 const mean = new Float32Array([0.485, 0.456, 0.406]);
 const std = new Float32Array([0.229, 0.224, 0.225]);
 
@@ -48,24 +48,23 @@ async function once(px, w, h, ow, oh, kernel, out) {
   return performance.now() - t0;
 }
 
-console.log(`# preprocess (resize + normalise), ${machine()}, ${process.env.DINOV3_NUM_THREADS} thread(s), kernels ${caps.preprocess.kernels.join(', ')}, medians of ${runs}`);
-console.log('| input | output | scalar ms | ' + vector + ' ms | speed-up | same floats | others |');
-console.log('|---|---|---:|---:|---:|---|---:|');
+const sameBits = (a, v) => Buffer.from(a.buffer).equals(Buffer.from(v.buffer));
+
+console.log(`# preprocess (resize + normalise), ${machine()}, ${process.env.DINOV3_NUM_THREADS} thread(s), kernels ${kernels.join(', ')} (auto: ${caps.preprocess.kernel}), medians of ${runs}, kernels interleaved`);
+console.log(`| input | output | ${kernels.map((k) => `${k} ms`).join(' | ')} | ${kernels.slice(1).map((k) => `${k} speed-up`).join(' | ')} | same floats | others |`);
+console.log(`|---|---|${kernels.map(() => '---:').join('|')}|${kernels.slice(1).map(() => '---:').join('|')}|---|---:|`);
 for (const [w, h, ow, oh] of CASES) {
   const px = pixels(w, h, w * 7 + h);
-  const a = new Float32Array(3 * ow * oh);
-  const v = new Float32Array(3 * ow * oh);
-  await once(px, w, h, ow, oh, 'scalar', a);
-  await once(px, w, h, ow, oh, vector, v);
-  const same = a.every((x, i) => Object.is(x, v[i]));
+  const outs = kernels.map(() => new Float32Array(3 * ow * oh));
+  for (let k = 0; k < kernels.length; k++) await once(px, w, h, ow, oh, kernels[k], outs[k]);
+  const same = outs.every((o) => sameBits(outs[0], o));
   const m = await measured(async () => {
-    const scalar = [];
-    const fast = [];
+    const times = kernels.map(() => []);
     for (let r = 0; r < runs; r++) {
-      scalar.push(await once(px, w, h, ow, oh, 'scalar', a));
-      fast.push(await once(px, w, h, ow, oh, vector, v));
+      for (let k = 0; k < kernels.length; k++) times[k].push(await once(px, w, h, ow, oh, kernels[k], outs[k]));
     }
-    return { scalar: median(scalar), fast: median(fast) };
+    return { medians: times.map(median) };
   });
-  console.log(`| ${w}x${h} | ${ow}x${oh} | ${m.scalar.toFixed(2)} | ${m.fast.toFixed(2)} | ${(m.scalar / m.fast).toFixed(2)}x | ${same ? 'yes' : 'NO'} | ${othersText(m)} |`);
+  const [scalar] = m.medians;
+  console.log(`| ${w}x${h} | ${ow}x${oh} | ${m.medians.map((t) => t.toFixed(2)).join(' | ')} | ${m.medians.slice(1).map((t) => `${(scalar / t).toFixed(2)}x`).join(' | ')} | ${same ? 'yes' : 'NO'} | ${othersText(m)} |`);
 }

@@ -1,5 +1,6 @@
 #include "resize_rows.h"
 
+#include <memory>
 #include <vector>
 
 #include "parallel.h"
@@ -12,23 +13,24 @@ void resize_rows(const RowKernels& kernels, const ImageView& src, int out_width,
 
   // Horizontal pass straight from the caller's pixels in their own format (the kernels pick R, G
   // and B from it), or, at an unchanged width, the caller's RGB rows or a packed RGB copy.
-  std::vector<uint8_t> horizontal;
+  // Not zero-filled: every byte is written before it is read.
+  std::unique_ptr<uint8_t[]> horizontal;
   const uint8_t* rows = src.data;
   int64_t pitch = src.row_bytes;
   if (out_width != in_w) {
     const ResizePlan plan = make_resize_plan(in_w, out_width, kernels.broadcast_weights);
     const PixelLayout layout = pixel_layout(src.format);
-    horizontal.resize(static_cast<size_t>(length) * in_h);
+    horizontal.reset(new uint8_t[static_cast<size_t>(length) * in_h]);
     parallel_for(in_h, 32, [&](int64_t y0, int64_t y1, int64_t) {
       kernels.horizontal(plan, src.data + y0 * src.row_bytes, src.row_bytes, static_cast<int>(y1 - y0), layout,
-                         horizontal.data() + y0 * length, length);
+                         horizontal.get() + y0 * length, length);
     });
-    rows = horizontal.data();
+    rows = horizontal.get();
     pitch = length;
   } else if (src.format != PixelFormat::kRGB) {
-    horizontal.resize(static_cast<size_t>(length) * in_h);
-    to_packed_rgb(src, horizontal.data());
-    rows = horizontal.data();
+    horizontal.reset(new uint8_t[static_cast<size_t>(length) * in_h]);
+    to_packed_rgb(src, horizontal.get());
+    rows = horizontal.get();
     pitch = length;
   }
 
