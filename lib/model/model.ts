@@ -17,7 +17,7 @@ import { decodeImage, nativeFormat, type DecodedImage, type ImageInput } from '.
 import { DEFAULTS, type ExtractOptions, type LoadOptions } from '../options';
 import { Limiter } from '../util/limiter';
 import { checkPatchMultiple, formatSize, parseSize, type Size } from '../util/size';
-import { integer, invalid, isObject, signalArg, throwIfAborted } from '../validate';
+import { boolean, integer, invalid, isObject, oneOf, signalArg, throwIfAborted } from '../validate';
 import { detectContract, probeSize, resolveContract, type ResolvedContract } from './contract';
 import { readGraphFacts, type GraphSummary } from './graph-facts';
 import { readPreprocessorConfig } from './preprocessor-config';
@@ -371,6 +371,9 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
   if (!isObject(options as unknown)) invalid('options', 'an options object', options);
   if (options.threads !== undefined) integer(options.threads, 'threads', 1, 1024);
   if (options.sessions !== undefined) integer(options.sessions, 'sessions', 1, 64);
+  if (options.spinning !== undefined) boolean(options.spinning, 'spinning');
+  if (options.interOpThreads !== undefined) integer(options.interOpThreads, 'interOpThreads', 1, 1024);
+  if (options.executionMode !== undefined) oneOf(options.executionMode, 'executionMode', ['sequential', 'parallel'] as const);
   if (options.maxQueue !== undefined) integer(options.maxQueue, 'maxQueue', 0);
   const abs = resolvePath(path);
   try {
