@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Feature-extraction benchmark (issues 2, 16): ViT-S/16 on the CPU, one image at a time.
-//   raw       onnxruntime-node InferenceSession.run on a ready input tensor (no decode, no resize)
+//   raw       onnxruntime-node InferenceSession.run on a ready input tensor (no decode, no resize),
+//             ONNX Runtime's default settings (its threads spin between operators)
+//   raw-nospin the same with spinning off (session.intra_op.allow_spinning = 0), the library's
+//             default since issue 16: the overhead column compares with this one (same settings)
 //   dinov3    this library end to end: model.extract(imagePath) = decode + resize + normalise + run
 //             (its own decode / preprocess / inference split, from Features.timings, is reported)
 //   tfjs      @huggingface/transformers image-feature-extraction pipeline on the same ONNX and image
@@ -48,6 +51,8 @@ const rows = [];
 let concurrent;
 for (const size of [224, 448]) {
   const raw = await ort.InferenceSession.create(modelPath, { graphOptimizationLevel: 'all', executionProviders: ['cpu'] });
+  const rawNoSpin = await ort.InferenceSession.create(modelPath, { graphOptimizationLevel: 'all', executionProviders: ['cpu'],
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } });
   const model = await loadModel(modelPath, { size });
   const extractor = await pipeline('image-feature-extraction', huggingFaceFolder(name, size), { dtype: 'fp32', local_files_only: true });
   for (const { label, image } of CASES.filter((k) => k.size === size)) {
@@ -58,10 +63,11 @@ for (const size of [224, 448]) {
       outWidth: size, outHeight: size, mean: new Float32Array(model.info.mean), std: new Float32Array(model.info.std), out: input });
     const feeds = { pixel_values: new ort.Tensor('float32', input, [1, 3, size, size]) };
 
-    const times = { raw: [], dinov3: [], tfjs: [] };
+    const times = { raw: [], rawNoSpin: [], dinov3: [], tfjs: [] };
     const parts = { decode: [], preprocess: [], inference: [] };
     const once = {
       raw: async () => raw.run(feeds),
+      rawNoSpin: async () => rawNoSpin.run(feeds),
       dinov3: async () => {
         const f = await model.extract(image);
         parts.decode.push(f.timings.decodeMs);
@@ -85,10 +91,11 @@ for (const size of [224, 448]) {
     });
     const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
     const split = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, median(v)]));
-    rows.push({ label, size, ...m, split, overhead: m.dinov3 / m.raw - 1, speedup: m.tfjs / m.dinov3, others, seconds });
+    rows.push({ label, size, ...m, split, overhead: m.dinov3 / m.rawNoSpin - 1, speedup: m.tfjs / m.dinov3, others, seconds });
   }
   await model.dispose();
   await raw.release();
+  await rawNoSpin.release();
   await extractor.dispose?.();
 }
 
@@ -132,10 +139,10 @@ for (const size of [224, 448]) {
 }
 
 console.log(`\n${name} on ${machine()}, ${new Date().toISOString().slice(0, 10)}, ${runs} interleaved runs, medians\n`);
-console.log('| photo | input | raw InferenceSession.run | dinov3-trt extract (end to end) | its decode | its preprocess | its inference | transformers.js (end to end) | overhead vs raw | speed-up vs transformers.js | other processes |');
-console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| photo | input | raw run (ORT defaults) | raw run (spinning off) | dinov3-trt extract (end to end) | its decode | its preprocess | its inference | transformers.js (end to end) | overhead vs raw (spinning off) | speed-up vs transformers.js | other processes |');
+console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
-  console.log(`| ${r.label} | ${r.size}x${r.size} | ${r.raw.toFixed(1)} ms | ${r.dinov3.toFixed(1)} ms | ${r.split.decode.toFixed(1)} ms | ${r.split.preprocess.toFixed(1)} ms | ${r.split.inference.toFixed(1)} ms | ${r.tfjs.toFixed(1)} ms | ${(r.overhead * 100).toFixed(1)} % | ${r.speedup.toFixed(2)}x | ${othersText(r)} |`);
+  console.log(`| ${r.label} | ${r.size}x${r.size} | ${r.raw.toFixed(1)} ms | ${r.rawNoSpin.toFixed(1)} ms | ${r.dinov3.toFixed(1)} ms | ${r.split.decode.toFixed(1)} ms | ${r.split.preprocess.toFixed(1)} ms | ${r.split.inference.toFixed(1)} ms | ${r.tfjs.toFixed(1)} ms | ${(r.overhead * 100).toFixed(1)} % | ${r.speedup.toFixed(2)}x | ${othersText(r)} |`);
 }
 console.log(`\n${concurrent.requests} requests in flight (Promise.all; a 1920x1280 JPEG and the conformance PNGs, 224x224):`);
 console.log(`  dinov3-trt ${concurrent.dinov3.toFixed(1)} ms (${(concurrent.tfjs / concurrent.dinov3).toFixed(2)}x transformers.js)`);
