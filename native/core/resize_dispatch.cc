@@ -48,7 +48,7 @@ bool resize_kernel_supported(ResizeKernel kernel) {
       return false;
 #endif
     case ResizeKernel::kAvxVnni:
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && ((defined(__clang__) && __clang_major__ >= 12) || (!defined(__clang__) && __GNUC__ >= 11))
       return x86_avxvnni_row_kernels() != nullptr && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("avxvnni");
 #else
       return false;

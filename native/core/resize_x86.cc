@@ -42,6 +42,7 @@ namespace avx2 {
 }  // namespace avx2
 
 // ---- AVX-VNNI: the same passes with vpdpwssd (multiply, add pairs and accumulate at once) ----
+#if DINOV3_HAVE_AVXVNNI
 namespace avxvnni {
 #define DINOV3_AVX2_TARGET "avx2,avxvnni"
 #define DINOV3_DOT_ADD(acc, a, b) _mm256_dpwssd_avx_epi32((acc), (a), (b))
@@ -49,16 +50,23 @@ namespace avxvnni {
 #undef DINOV3_DOT_ADD
 #undef DINOV3_AVX2_TARGET
 }  // namespace avxvnni
+#endif
 
 const RowKernels kSse41{sse41_horizontal, sse41_vertical, true};
 const RowKernels kAvx2{avx2::horizontal, avx2::vertical, true};
+#if DINOV3_HAVE_AVXVNNI
 const RowKernels kAvxVnni{avxvnni::horizontal, avxvnni::vertical, true};
+#endif
 
 }  // namespace x86
 
 const RowKernels* x86_sse41_row_kernels() { return &x86::kSse41; }
 const RowKernels* x86_avx2_row_kernels() { return &x86::kAvx2; }
+#if DINOV3_HAVE_AVXVNNI
 const RowKernels* x86_avxvnni_row_kernels() { return &x86::kAvxVnni; }
+#else
+const RowKernels* x86_avxvnni_row_kernels() { return nullptr; }
+#endif
 
 }  // namespace dinov3
 

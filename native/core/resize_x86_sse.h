@@ -11,6 +11,13 @@
 
 #define DINOV3_SSE41 __attribute__((target("sse4.1"), always_inline)) inline
 
+// AVX-VNNI (target "avxvnni", __builtin_cpu_supports("avxvnni")) needs GCC 11 or clang 12.
+#if (defined(__clang__) && __clang_major__ >= 12) || (!defined(__clang__) && __GNUC__ >= 11)
+#define DINOV3_HAVE_AVXVNNI 1
+#else
+#define DINOV3_HAVE_AVXVNNI 0
+#endif
+
 namespace dinov3::x86 {
 
 constexpr int32_t kRound = 1 << (kResamplePrecisionBits - 1);
