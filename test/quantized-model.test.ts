@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { loadModel } from '../lib';
+import { main } from '../lib/cli/main';
 import { inspectOnnx } from '../lib/onnx';
 import { gradientPng } from './helpers/images';
 import { cosine } from './helpers/math';
@@ -49,6 +50,34 @@ describe('quantised models', () => {
     expect(identical).toBe(false); // it really is another computation
     expect(sum / tokens).toBeGreaterThan(0.99);
     expect(min).toBeGreaterThan(0.95);
+  });
+
+  it('dinov3 info --compare reports the per-token cosine against the float model', async () => {
+    const run = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await main(args, (s) => out.push(s), (s) => err.push(s));
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    };
+    const quantized = tinyModel({ ...shape, quantize: 'dynamic' });
+    const float = tinyModel(shape);
+    const json = await run('info', '--model', quantized, '--compare', float, '--size', '224', '--json');
+    expect(json.code, json.err).toBe(0);
+    const compare = (JSON.parse(json.out) as { compare: { reference: string; tokens: number; meanCosine: number; minCosine: number; images: number } }).compare;
+    expect(compare.reference).toBe(float);
+    expect(compare.images).toBe(1);
+    expect(compare.tokens).toBe(1 + 4 + 14 * 14);
+    expect(compare.meanCosine).toBeGreaterThan(0.99);
+    expect(compare.meanCosine).toBeLessThan(1);
+    expect(compare.minCosine).toBeLessThanOrEqual(compare.meanCosine);
+    // The model against itself agrees exactly.
+    const self = await run('info', '--model', float, '--compare', float);
+    expect(self.code, self.err).toBe(0);
+    expect(self.out).toMatch(/per-token cosine mean 1\.00000, min 1\.00000/);
+    // Models of different dims are not two precisions of one model.
+    const other = await run('info', '--model', float, '--compare', tinyModel({ ...shape, dim: 32, heads: 2 }));
+    expect(other.code).not.toBe(0);
+    expect(other.err).toMatch(/ERR_DINO_SHAPE_MISMATCH|dims differ/);
   });
 
   it('refuses quantisation with float16 weights', () => {
