@@ -47,8 +47,8 @@ export interface LoadOptions {
    * sleeping (`session.intra_op.allow_spinning`). Spinning saves the wake-up of every operator
    * but holds the cores while waiting, which slows whatever else runs (decoding, other
    * sessions). Default false: measured (docs/BENCHMARKS.md, bench/ort-settings.mjs), spinning
-   * was never faster beyond noise and up to several times slower when anything else wanted the
-   * cores. Ignored by TensorRT.
+   * was at best 6 % faster (a pipeline on an idle machine) and up to several times slower when
+   * anything else wanted the cores. Ignored by TensorRT.
    */
   spinning?: boolean;
   /**
@@ -90,10 +90,11 @@ export const DEFAULTS = {
   sessions: 1,
   /**
    * ONNX Runtime threads do not spin between operators, for one session and for several.
-   * Measured with bench/ort-settings.mjs (docs/BENCHMARKS.md): spinning off was never slower
-   * beyond noise (sessions: 2, 8 runs in flight: +1.7 %) and much faster wherever anything else
-   * wanted the cores — a pipeline decoding the next images while a session runs (-57 %), one
-   * session on a machine other processes also use (-77 %).
+   * Measured with bench/ort-settings.mjs and bench/extract.mjs (docs/BENCHMARKS.md): spinning
+   * off was up to several times faster wherever anything else wanted the cores (a pipeline
+   * decoding the next images: -57 %, one session beside other processes: -45 to -77 %), 20 %
+   * faster for one session on an idle 2-core machine, and at worst 6 % slower (a pipeline on an
+   * idle machine).
    */
   spinning: false,
   backend: 'auto' as BackendChoice,
