@@ -6,6 +6,7 @@
       "target_name": "dinov3",
       "sources": [
         "native/core/color.cc",
+        "native/core/correspondence.cc",
         "native/core/field_render.cc",
         "native/core/half.cc",
         "native/core/kmeans.cc",
@@ -15,6 +16,7 @@
         "native/core/overlay.cc",
         "native/core/parallel.cc",
         "native/core/pca.cc",
+        "native/core/propagation.cc",
         "native/core/preprocess.cc",
         "native/core/resize_dispatch.cc",
         "native/core/resize_neon.cc",
@@ -27,6 +29,7 @@
         "native/addon/analysis_results.cc",
         "native/addon/args.cc",
         "native/addon/cancel_token.cc",
+        "native/addon/correspondence_ops.cc",
         "native/addon/capabilities.cc",
         "native/addon/capture_unavailable.cc",
         "native/addon/cuda_unavailable.cc",

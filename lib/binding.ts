@@ -226,12 +226,14 @@ export interface NativeCaptureSource {
 
 // ---- TensorRT (native/addon/tensorrt_ops.cc; the module is native/trt) -------------------------
 
-export type NativeTrtPrecision = 'fp32' | 'fp16';
+export type NativeTrtPrecision = 'fp32' | 'fp16' | 'bf16';
 
 export interface NativeTrtBuildOptions {
   precision: NativeTrtPrecision;
   /** Keep LayerNorm/Softmax layers in fp32 in an fp16 build (TensorRT < 11). */
   pinNormsFp32?: boolean;
+  /** With pinNormsFp32: also keep the attention MatMuls (Q·Kᵀ and the one applying Softmax to V) in fp32. */
+  pinAttentionFp32?: boolean;
   /** [N, 3, H, W] of the optimisation profile. */
   minShape: number[];
   optShape: number[];
@@ -351,6 +353,23 @@ export interface NativeLabelOverlay {
   alpha: number;
 }
 
+/** k nearest neighbours per row, best first: index/similarity hold k entries per row. */
+export interface NativeNeighbours {
+  k: number;
+  index: Int32Array;
+  similarity: Float32Array;
+}
+
+/** Options of one label-propagation step (native/core/propagation.h). */
+export interface NativePropagationOptions {
+  rows: number;
+  cols: number;
+  topk: number;
+  temperature: number;
+  radius: number;
+  circle: boolean;
+}
+
 /** Everything the addon exports. */
 export interface NativeBinding {
   readonly version: string;
@@ -387,12 +406,34 @@ export interface NativeBinding {
   matchCentroids(previous: Float32Array, current: Float32Array, k: number, dim: number): Int32Array;
   pca(view: NativeMatrixView, options: NativePcaOptions, cancel?: NativeCancelToken): Promise<NativePcaResult>;
 
+  /** k nearest neighbours under cosine similarity, both ways (native/core/correspondence.h). */
+  nearestNeighbours(a: NativeMatrixView, b: NativeMatrixView, k: number): Promise<{ aToB: NativeNeighbours; bToA: NativeNeighbours }>;
+  /** Rows scaled to unit length, dense. */
+  normalizeRows(view: NativeMatrixView): Promise<Float32Array>;
+  /**
+   * One label-propagation step: `context` holds `frames` normalised feature matrices back to
+   * back, `contextProbs` their soft labels; returns the current frame's normalised features and
+   * soft labels.
+   */
+  propagateLabels(
+    current: NativeMatrixView,
+    context: Float32Array,
+    frames: number,
+    contextProbs: Float32Array,
+    labels: number,
+    options: NativePropagationOptions,
+  ): Promise<{ features: Float32Array; probs: Float32Array }>;
+
   readonly DeviceTensor: NativeDeviceTensorClass;
   cudaSimilarity(view: NativeDeviceView, queries: Float32Array, count: number): Promise<Float32Array>;
   cudaKmeans(view: NativeDeviceView, options: NativeKMeansOptions, cancel?: NativeCancelToken): Promise<NativeKMeansResult>;
   cudaAssignNearest(view: NativeDeviceView, centroids: Float32Array, k: number): Promise<{ labels: Int32Array; inertia: number }>;
   cudaPca(view: NativeDeviceView, options: NativePcaOptions, cancel?: NativeCancelToken): Promise<NativePcaResult>;
   cudaDownloadMatrix(view: NativeDeviceView): Promise<Float32Array>;
+  /** NaN/Infinity values of a device matrix, counted on the GPU; firstIndex -1 when none. */
+  cudaCountNonFinite(view: NativeDeviceView): Promise<{ count: number; firstIndex: number }>;
+  /** Present when the addon was built with CUDA: nearestNeighbours on two device views. */
+  cudaNearestNeighbours?(a: NativeDeviceView, b: NativeDeviceView, k: number): Promise<{ aToB: NativeNeighbours; bToA: NativeNeighbours }>;
   cudaPreprocess(
     frame: NativeDeviceFrame,
     outWidth: number,

@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   ERR_DINO_SOURCE_TIMEOUT: 'No frame arrived from the video source in time.',
   ERR_DINO_DECODER_MISSING: 'No video decoder/encoder program (GStreamer or ffmpeg) was found.',
   ERR_DINO_ENCODER: 'A video encoder program failed (cannot write the output, unsupported size or codec).',
+  ERR_DINO_MISSING_DEPENDENCY: 'An optional package this feature needs is not installed (e.g. the NATS client for the worker).',
+  ERR_DINO_QUEUE: 'The job queue (NATS JetStream) failed: no server answered, or a stream, consumer or object store call failed.',
   ERR_DINO_NATIVE_LOAD: 'The native addon could not be loaded.',
   ERR_DINO_INTERNAL: 'An internal error: please report it with the message.',
 } as const;

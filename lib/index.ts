@@ -36,6 +36,7 @@ export {
   type PcaResult,
   type PixelPoint,
 } from './analysis/types';
+export { matchPatches, type MatchOptions, type PatchMatch, type PatchMatches } from './analysis/correspondence';
 export { readNpy, writeNpy, encodeNpy, type NpyArray, type NpyData } from './io/npy';
 
 // Rendering
@@ -55,6 +56,9 @@ export type { SourceOptions } from './video/sources/options';
 export type { ParsedUri, SourceProtocol } from './video/sources/uri';
 export type { NativeCaptureFormat, NativeCudaDevice, NativeFrameMemory, NativeFramePlane } from './binding';
 export { segmentVideo, type SegmentVideoOptions, type SegmentedFrame } from './pipeline/segment-video';
+export { trackVideo, type TrackVideoOptions, type TrackedFrame } from './pipeline/track-video';
+export type { PropagationOptions } from './analysis/propagate';
+export type { LabelMap } from './io/label-png';
 export { segmentStreams, type SegmentStreamsOptions, type StreamResult } from './pipeline/segment-streams';
 export { ClusterTracker, type ClusterReset, type ClusterTrackerOptions, type TrackedClusters } from './pipeline/cluster-tracker';
 export { PipelineStats, type Stage } from './pipeline/stats';
@@ -71,6 +75,7 @@ export type { VideoTool } from './video/programs';
 export { buildEngine, type EngineInfo } from './tensorrt/build-engine';
 export type { BuildEngineOptions, BuildProgress, EngineSizes, Precision } from './tensorrt/options';
 export type { AccuracyReport } from './tensorrt/accuracy';
+export type { CandidateResult, EnginePrecision } from './tensorrt/ladder';
 export type { Profile } from './tensorrt/profile';
 
 // ONNX model facts

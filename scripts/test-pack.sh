@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prebuilt-binary check: make a real prebuild with prebuildify (CPU build, to keep it quick),
 # `npm pack` the package, install the tarball into an empty project with NO compiler, CMake or
-# make on PATH, and check that `require('dinov3-trt')` loads the prebuild and the CPU path works.
+# make on PATH, and check that `require('dinov3-trt')` loads the prebuild, the CPU path works and
+# `dinov3 doctor` passes its CPU checks on the conformance subset shipped in the package.
 # Runs in a scratch copy of the sources, so the working tree's build/ is never touched.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -71,3 +72,9 @@ const dino = require("dinov3-trt");
   console.log(`pack-test: OK (addon ${caps.addonVersion}, backends ${caps.backends.join(",")}, cuda compiled: ${caps.cuda.compiled})`);
 })().catch((e) => { console.error(e); process.exit(1); });
 '
+
+# 5. `dinov3 doctor` works from the installed package: the shipped conformance subset is enough.
+PATH="$work/bin" node node_modules/dinov3-trt/dist/cli/main.js doctor --report "$work/doctor.json" > "$work/doctor.log" 2>&1 \
+  || { echo "pack-test: dinov3 doctor failed"; cat "$work/doctor.log"; exit 1; }
+grep -q '^PASS  conformance.onnxruntime' "$work/doctor.log" || { echo "pack-test: doctor did not pass conformance.onnxruntime"; cat "$work/doctor.log"; exit 1; }
+echo "pack-test: doctor OK ($(grep "^OK:" "$work/doctor.log"))"

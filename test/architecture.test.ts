@@ -16,6 +16,7 @@ import * as api from '../lib';
 import { ERROR_CODES, KMEANS_DEFAULTS } from '../lib';
 import { NativePixelFormat } from '../lib/binding';
 import * as testingApi from '../lib/testing';
+import * as workerApi from '../lib/worker';
 import { projectRoot } from './helpers/shared';
 
 const lib = join(projectRoot, 'lib');
@@ -88,9 +89,12 @@ describe('native calls', () => {
   // through them.
   const owners = [
     'binding.ts', 'privacy.ts', 'capabilities.ts', 'features.ts', 'util/cancel.ts',
-    'analysis/kmeans.ts', 'analysis/pca.ts', 'analysis/similarity.ts',
+    'analysis/kmeans.ts', 'analysis/pca.ts', 'analysis/similarity.ts', 'analysis/correspondence.ts', 'analysis/propagate.ts',
     'backends/select.ts', 'backends/tensorrt.ts', 'model/model.ts', 'model/tokens.ts', 'tensorrt/build-engine.ts',
     'render/kernels.ts', 'video/sources/capture-source.ts', 'video/sources/source.ts',
+    'model/finite.ts', 'tensorrt/engine-check.ts',
+    // The doctor exercises the kernels, the preprocessing and the module versions directly: checking them is its job.
+    'doctor/conformance.ts', 'doctor/cuda.ts', 'doctor/machine.ts',
   ];
 
   it('native() is called only from the modules that own native work', () => {
@@ -136,15 +140,28 @@ describe('public API', () => {
   const root: Record<string, unknown> = api;
   const testing: Record<string, unknown> = testingApi;
 
-  it('the root export has at most 32 runtime names, and no internals', () => {
+  it('the root export has at most 34 runtime names, and no internals', () => {
     const names = Object.keys(root).filter((n) => n !== '__esModule');
-    expect(names.length).toBeLessThanOrEqual(32);
-    for (const name of ['loadModel', 'Model', 'Features', 'openSource', 'segmentVideo', 'segmentStreams', 'segmentStream', 'serveLive', 'renderHeatmap', 'capabilities', 'DinoError']) expect(names).toContain(name);
+    expect(names.length).toBeLessThanOrEqual(34);
+    for (const name of ['loadModel', 'Model', 'Features', 'openSource', 'segmentVideo', 'segmentStreams', 'segmentStream', 'serveLive', 'renderHeatmap', 'capabilities', 'DinoError', 'matchPatches', 'trackVideo']) expect(names).toContain(name);
     for (const internal of ['ProgressBar', 'openFrameWriter', 'changedShare', 'writeTinyDinov3', 'buildTinyDinov3', 'openImageDir', 'openFrameSource', 'native']) expect(names).not.toContain(internal);
   });
 
   it('dinov3-trt/testing has the test-model generator and the graph builder', () => {
     expect(Object.keys(testing).filter((n) => n !== '__esModule').sort()).toEqual(['OnnxGraphBuilder', 'attr', 'buildTinyDinov3', 'writeTinyDinov3']);
+  });
+
+  it('dinov3-trt/worker has the worker, the submit client and the message schema; only its loader names the optional NATS packages', () => {
+    expect(Object.keys(workerApi).filter((n) => n !== '__esModule').sort()).toEqual(
+      ['POOL_DEFAULTS', 'decodeJob', 'decodeResult', 'encodeMessage', 'formatCounters', 'jobIdFor', 'poolNames', 'startWorker', 'submitFolder'].sort(),
+    );
+    const naming = modules()
+      .filter((f) => readFileSync(f, 'utf8').includes("'@nats-io/"))
+      .map((f) => relative(lib, f));
+    expect(naming).toEqual(['worker/nats-api.ts']);
+    const pkg = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { optionalDependencies?: Record<string, string>; dependencies: Record<string, string> };
+    expect(Object.keys(pkg.optionalDependencies ?? {}).sort()).toEqual(['@nats-io/jetstream', '@nats-io/obj', '@nats-io/transport-node']);
+    expect(Object.keys(pkg.dependencies).filter((d) => d.startsWith('@nats-io/'))).toEqual([]);
   });
 
   it.skipIf(!existsSync(join(projectRoot, 'dist', 'testing.js')))('package.json exports both entry points and the built .d.ts files carry no @internal member', () => {
@@ -153,6 +170,7 @@ describe('public API', () => {
     // The package resolves itself through its exports, as an installed one would.
     const resolved = createRequire(join(projectRoot, 'package.json')).resolve(`${pkg.name}/testing`);
     expect(resolved).toBe(join(projectRoot, 'dist', 'testing.js'));
+    expect(createRequire(join(projectRoot, 'package.json')).resolve(`${pkg.name}/worker`)).toBe(join(projectRoot, 'dist', 'worker', 'index.js'));
     const declarations = readdirSync(join(projectRoot, 'dist'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.d.ts'));
     expect(declarations.length).toBeGreaterThan(50);
     expect(declarations.filter((f) => readFileSync(join(projectRoot, 'dist', f), 'utf8').includes('@internal'))).toEqual([]);

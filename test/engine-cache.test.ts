@@ -58,7 +58,9 @@ describe('engine cache keys', () => {
       { ...fields, computeCapability: '7.2' },
       { ...fields, precision: 'fp32' },
       { ...fields, profile: { ...fields.profile, max: [2, 3, 640, 640] } },
+      { ...fields, precision: 'bf16' },
       { ...fields, flags: { ...fields.flags, pinNormsFp32: true } },
+      { ...fields, flags: { ...fields.flags, pinAttentionFp32: true } },
       { ...fields, flags: { ...fields.flags, workspaceMiB: 512 } },
       { ...fields, library: 1 },
     ];
@@ -149,6 +151,10 @@ describe('engine shape profiles', () => {
       max: [4, 3, 640, 640],
     });
     expect(resolveProfile({}, 16, undefined, undefined).opt).toEqual([1, 3, 224, 224]);
+    // batch N: rounds of fewer frames (a stalled stream) still fit
+    expect(resolveProfile({ batch: 4 }, 16, undefined, undefined)).toEqual({ min: [1, 3, 224, 224], opt: [4, 3, 224, 224], max: [4, 3, 224, 224] });
+    expect(resolveProfile({ batch: 2 }, 16, undefined, 2).min).toEqual([2, 3, 224, 224]);
+    expect(() => resolveProfile({ batch: 3 }, 16, undefined, 2)).toThrow(/fixed to batch 2/);
     expect(() => resolveProfile({ sizes: 225 }, 16, undefined, undefined)).toThrow(expect.objectContaining({ code: 'ERR_DINO_SHAPE_MISMATCH' }));
     expect(() => resolveProfile({ sizes: { min: 448, opt: 224, max: 640 } }, 16, undefined, undefined)).toThrow(/min <= opt <= max/);
     expect(() => resolveProfile({ sizes: 448 }, 16, { height: 224, width: 224 }, undefined)).toThrow(/fixed to 224x224/);

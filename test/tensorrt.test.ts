@@ -82,7 +82,12 @@ describe.skipIf(!available)('TensorRT backend', () => {
   it('precision best records why it chose what it chose', async () => {
     const info = await buildEngine(onnx, { precision: 'best', sizes: 224, cacheDir });
     expect(info.accuracy.passed).toBe(true);
-    expect(info.decision).toMatch(info.precision === 'fp16' ? /fp16 passed/ : /fp16 failed.*fp32 passed/);
+    // The ladder: every candidate before the accepted one was skipped, rejected or failed, with a reason.
+    expect(info.candidates.at(-1)).toMatchObject({ precision: info.precision, outcome: 'accepted' });
+    for (const c of info.candidates.slice(0, -1)) expect(['skipped', 'rejected', 'failed']).toContain(c.outcome);
+    for (const c of info.candidates) expect(c.reason.length).toBeGreaterThan(0);
+    expect(info.accuracy.probe).toBe('the conformance photo');
+    expect(info.decision).toMatch(new RegExp(`${info.precision} accepted`));
     console.log(`best precision: ${info.precision} — ${info.decision}`);
   }, 600_000);
 

@@ -4,13 +4,13 @@
  * Internal: not part of the public API.
  * @module
  */
-import { readFile } from 'node:fs/promises';
 import { debuglog } from 'node:util';
 
 import { native } from '../binding';
 import { DinoError, isDinoError } from '../errors';
 import type { LoadOptions } from '../options';
-import { buildEngine, type EngineInfo } from '../tensorrt/build-engine';
+import type { GraphInfo } from '../model/graph-facts';
+import { prepareEngine, type EngineInfo } from '../tensorrt/build-engine';
 import type { Backend } from './backend';
 import { OnnxRuntimeBackend } from './onnxruntime';
 import { TensorRtBackend } from './tensorrt';
@@ -32,21 +32,26 @@ function tensorrtUnavailable(): string | undefined {
   return undefined;
 }
 
-async function tensorrtBackend(modelPath: string, options: LoadOptions): Promise<BackendSelection> {
-  const engine = await buildEngine(modelPath, options.tensorrt ?? {});
+async function tensorrtBackend(modelPath: string, options: LoadOptions, graph: GraphInfo | undefined): Promise<BackendSelection> {
+  // The plan bytes come with the engine: read once, checked against the sidecar, deserialised.
+  const { info: engine, plan } = await prepareEngine(modelPath, options.tensorrt ?? {}, graph ? { graph } : {});
   try {
-    return { backend: await TensorRtBackend.fromPlan(await readFile(engine.planPath)), engine };
+    return { backend: await TensorRtBackend.fromPlan(plan), engine };
   } catch (err) {
     if (!engine.fromCache || !isDinoError(err, 'ERR_DINO_ENGINE_CORRUPT')) throw err;
     process.emitWarning(`Cached TensorRT engine ${engine.planPath} failed to deserialize (${err.message}); rebuilding it`, {
       code: 'DINOV3_ENGINE_STALE',
     });
-    const rebuilt = await buildEngine(modelPath, { ...options.tensorrt, force: true });
-    return { backend: await TensorRtBackend.fromPlan(await readFile(rebuilt.planPath)), engine: rebuilt };
+    const rebuilt = await prepareEngine(modelPath, { ...options.tensorrt, force: true }, graph ? { graph } : {});
+    return { backend: await TensorRtBackend.fromPlan(rebuilt.plan), engine: rebuilt.info };
   }
 }
 
-export async function createBackend(modelPath: string, options: LoadOptions): Promise<BackendSelection> {
+/**
+ * @param graph the model's graph facts when the caller has read them (a cached engine then needs
+ *   no second pass over the ONNX)
+ */
+export async function createBackend(modelPath: string, options: LoadOptions, graph?: GraphInfo): Promise<BackendSelection> {
   const choice = options.backend ?? 'auto';
   if (choice !== 'auto' && choice !== 'onnxruntime' && choice !== 'tensorrt') {
     throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `Unknown backend '${String(choice)}'; use 'auto', 'onnxruntime' or 'tensorrt'`);
@@ -63,14 +68,14 @@ export async function createBackend(modelPath: string, options: LoadOptions): Pr
   const unavailable = tensorrtUnavailable();
   if (choice === 'tensorrt') {
     if (unavailable) throw new DinoError('ERR_DINO_TENSORRT_UNAVAILABLE', `The TensorRT backend cannot run here: ${unavailable}`);
-    return tensorrtBackend(modelPath, options);
+    return tensorrtBackend(modelPath, options, graph);
   }
   if (unavailable) {
     log('backend auto: ONNX Runtime, because %s', unavailable);
     return { backend: await ort(), fallbackReason: unavailable };
   }
   try {
-    return await tensorrtBackend(modelPath, options);
+    return await tensorrtBackend(modelPath, options, graph);
   } catch (err) {
     if (isDinoError(err, 'ERR_DINO_ABORTED') || isDinoError(err, 'ERR_DINO_FILE_NOT_FOUND')) throw err;
     const reason = `TensorRT failed (${isDinoError(err) ? `${err.code}: ` : ''}${(err as Error).message})`;

@@ -30,8 +30,9 @@ export const MODEL_OPTIONS_HELP = `Model options:
   --execution-mode sequential|parallel ONNX Runtime execution mode (default sequential)
   --inter-op-threads N                 ONNX Runtime threads for parallel mode (default: its own)`;
 
-export function loadOptions(p: Parsed): LoadOptions {
-  const o: LoadOptions = {};
+/** The load options the flags give; `streams` > 1 builds TensorRT engines for batches of that many. */
+export function loadOptions(p: Parsed, streams = 1): LoadOptions {
+  const o: LoadOptions = streams > 1 ? { tensorrt: { batch: streams } } : {};
   const backend = str(p, 'backend');
   if (backend !== undefined) o.backend = oneOf(backend, '--backend', ['auto', 'onnxruntime', 'tensorrt'] as const) as BackendChoice;
   const threads = int(p, 'threads');

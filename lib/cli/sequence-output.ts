@@ -37,7 +37,7 @@ export class SequenceOutput {
   ) {}
 
   /** Writes one frame's rendered picture (and keeps its labels when asked). */
-  async add(r: SegmentedFrame): Promise<void> {
+  async add(r: Pick<SegmentedFrame, 'rendered' | 'name' | 'timings' | 'labels' | 'grid'>): Promise<void> {
     const picture = r.rendered as NonNullable<typeof r.rendered>;
     this.#sink ??=
       this.kind === 'video'

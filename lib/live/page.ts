@@ -6,17 +6,22 @@
  * @module
  */
 
-export function livePage(title: string): string {
-  const safe = title.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
-  return `<!doctype html>
+const escape = (text: string): string => text.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The document head both pages share, up to the page's own styles. */
+const head = (safeTitle: string): string => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${safe}</title>
+<title>${safeTitle}</title>
 <style>
   body { font: 14px system-ui, sans-serif; margin: 0; background: #111; color: #eee; }
-  header { padding: 8px 12px; display: flex; gap: 16px; align-items: center; flex-wrap: wrap; background: #1c1c1c; }
+`;
+
+export function livePage(title: string): string {
+  const safe = escape(title);
+  return `${head(safe)}  header { padding: 8px 12px; display: flex; gap: 16px; align-items: center; flex-wrap: wrap; background: #1c1c1c; }
   header h1 { font-size: 16px; margin: 0 12px 0 0; }
   label { display: inline-flex; gap: 6px; align-items: center; }
   #view { display: block; max-width: 100%; cursor: crosshair; margin: 0 auto; }
@@ -82,19 +87,11 @@ export function livePage(title: string): string {
 
 /** The page for several sources: one live page per source (its own controls and timings) in a grid. */
 export function gridPage(title: string, streams: number): string {
-  const safe = title.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const safe = escape(title);
   const columns = Math.ceil(Math.sqrt(streams));
   const rows = Math.ceil(streams / columns);
   const tiles = Array.from({ length: streams }, (_, i) => `  <iframe id="stream-${i}" src="s/${i}/" title="stream ${i}"></iframe>`).join('\n');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${safe}</title>
-<style>
-  body { font: 14px system-ui, sans-serif; margin: 0; background: #111; color: #eee; }
-  h1 { font-size: 16px; margin: 0; padding: 8px 12px; background: #1c1c1c; }
+  return `${head(safe)}  h1 { font-size: 16px; margin: 0; padding: 8px 12px; background: #1c1c1c; }
   main { display: grid; grid-template-columns: repeat(${columns}, 1fr); gap: 4px; padding: 4px; }
   iframe { width: 100%; height: calc((100vh - 48px) / ${rows}); border: 0; background: #111; }
 </style>

@@ -4,8 +4,12 @@
  * Internal: not part of the public API.
  * @module
  */
+import { dirname, resolve } from 'node:path';
+
 import { DinoError } from '../errors';
+import type { IoInfo } from '../backends/backend';
 import { inspectOnnx } from '../onnx/inspect';
+import type { OnnxTensorInfo } from '../onnx/inspect-types';
 import type { GraphFacts } from './contract';
 
 /** Facts about the graph, reported by {@link ModelInfo.graph}. */
@@ -28,8 +32,18 @@ export interface GraphSummary {
 
 export interface GraphInfo extends GraphFacts {
   summary: GraphSummary;
+  /** The graph's inputs and outputs as declared in the file (what the contract is detected from). */
+  inputs: IoInfo[];
+  outputs: IoInfo[];
+  /** The ONNX file followed by every external data file it references (what the engine key hashes). */
+  files: string[];
 }
 
+function ioInfo(t: OnnxTensorInfo): IoInfo {
+  return { name: t.name, type: t.elemType, shape: t.shape ? [...t.shape] : [] };
+}
+
+/** Reads the graph facts with one pass of the streaming inspector (the weights are skipped, not read). */
 export async function readGraphFacts(path: string): Promise<GraphInfo> {
   const info = await inspectOnnx(path);
   if (info.externalData.missing.length > 0) {
@@ -39,6 +53,9 @@ export async function readGraphFacts(path: string): Promise<GraphInfo> {
     );
   }
   const facts: GraphInfo = {
+    inputs: info.inputs.map(ioInfo),
+    outputs: info.outputs.map(ioInfo),
+    files: [path, ...info.externalData.files.map((f) => f.path ?? resolve(dirname(path), f.location))],
     summary: {
       opset: info.opsetVersion,
       nodes: info.nodeCount,

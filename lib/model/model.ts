@@ -86,6 +86,15 @@ export class Model {
   }
 
   /**
+   * The largest batch one inference takes: a TensorRT engine's profile maximum (build the
+   * engine with `batch: { min: 1, opt: N, max: N }` to batch N streams), the batch a graph is
+   * fixed to, else unlimited (Infinity). Multi-source pipelines split their rounds to fit.
+   */
+  get maxBatch(): number {
+    return this.#contract.fixedBatch ?? this.info.engine?.profile.max[0] ?? Infinity;
+  }
+
+  /**
    * Inferences this model runs at once (ONNX Runtime: its `sessions`; TensorRT: 1). Pipelines
    * keep this many frames in inference.
    */
@@ -430,7 +439,7 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
     throw new DinoError('ERR_DINO_FILE_NOT_FOUND', `Model file not found: ${abs}`, { cause: err });
   }
   const graph = await readGraphFacts(abs);
-  const { backend, engine, fallbackReason } = await createBackend(abs, options);
+  const { backend, engine, fallbackReason } = await createBackend(abs, options, graph);
   try {
     const contract = detectContract(backend.inputs, backend.outputs, graph);
     // A TensorRT engine only takes sizes inside its profile: probe at the size it was optimised for.

@@ -1,7 +1,8 @@
 /**
  * Turns a backend's raw outputs into one token store per image in the canonical layout
  * [1 CLS + R registers + N patches, dim] — a view into the batch output where possible —
- * and refuses outputs holding NaN or Infinity (a broken export or an fp16 overflow).
+ * and refuses outputs holding NaN or Infinity (a broken export or an fp16 overflow) — host outputs
+ * scanned here, outputs in CUDA memory counted on the GPU.
  * Internal: not part of the public API.
  * @module
  */
@@ -10,6 +11,7 @@ import { DinoError } from '../errors';
 import type { BackendTensor, HostTensor } from '../backends/backend';
 import type { TokenStore } from '../analysis/token-view';
 import type { ResolvedContract } from './contract';
+import { checkFiniteDevice, checkFiniteHost } from './finite';
 
 /** IEEE half floats to float32, off the main thread (the native converter). */
 export function halfToFloat32(halves: Uint16Array): Promise<Float32Array> {
@@ -18,18 +20,6 @@ export function halfToFloat32(halves: Uint16Array): Promise<Float32Array> {
 
 async function hostFloats(t: HostTensor): Promise<Float32Array> {
   return t.type === 'float16' ? halfToFloat32(t.data as Uint16Array) : (t.data as Float32Array);
-}
-
-function checkFinite(data: Float32Array, name: string): void {
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i] as number;
-    if (v - v !== 0) {
-      throw new DinoError(
-        'ERR_DINO_BACKEND',
-        `The model produced ${Number.isNaN(v) ? 'NaN' : 'Infinity'} in ${name} (value ${i}); the export or its weights are broken, or fp16 overflowed`,
-      );
-    }
-  }
 }
 
 function expectDims(name: string, dims: readonly number[], expected: readonly number[]): void {
@@ -56,6 +46,12 @@ export async function tokensFromOutputs(
     const t = output(outputs, 'last_hidden_state');
     expectDims('last_hidden_state', t.dims, [batch, tokens, c.dim]);
     if (t.location === 'cuda') {
+      try {
+        await checkFiniteDevice(t.tensor, batch * tokens, c.dim, 'last_hidden_state');
+      } catch (err) {
+        t.tensor.dispose();
+        throw err;
+      }
       // The batch tensor stays on the GPU; each image holds a share and the last release frees it.
       let shares = batch;
       const release = (): void => {
@@ -64,7 +60,7 @@ export async function tokensFromOutputs(
       return Array.from({ length: batch }, (_, i) => ({ location: 'cuda', tensor: t.tensor, offset: i * perImage, release }));
     }
     const data = await hostFloats(t);
-    checkFinite(data, 'last_hidden_state');
+    checkFiniteHost(data, 'last_hidden_state');
     return Array.from({ length: batch }, (_, i) => ({ location: 'cpu', data, offset: i * perImage }));
   }
   // Reference layout: concatenate CLS, registers and patches into the canonical layout.
@@ -73,7 +69,7 @@ export async function tokensFromOutputs(
       const t = output(outputs, name);
       if (t.location !== 'cpu') throw new DinoError('ERR_DINO_BACKEND', 'Reference-layout outputs must be host tensors');
       const data = await hostFloats(t);
-      checkFinite(data, name);
+      checkFiniteHost(data, name);
       return { name, data };
     }),
   );

@@ -57,7 +57,7 @@ interface Stream {
 
 interface Round {
   left: StreamEvent[];
-  frames: Array<{ stream: Stream; prepared: PreparedFrame; features: Promise<Features>; position: number }>;
+  frames: Array<{ stream: Stream; prepared: PreparedFrame; features: Promise<Features>; /** Frames in its inference. */ batch: number }>;
   started: number;
   captureMs: number;
 }
@@ -100,8 +100,10 @@ export async function* streamsLoop(model: Model, sources: readonly VideoSource[]
     for (const r of ready) if (++r.stream.yielded >= limit) left.push({ type: 'end', stream: r.stream.index });
     const gone = new Set(left.map((e) => e.stream));
     active = active.filter((s) => !gone.has(s.index));
-    const features = inferFrames(model, ready.map((r) => r.prepared), extractOptions);
-    return { left, started, captureMs: t - started, frames: ready.map((r, i) => ({ ...r, features: features[i] as Promise<Features>, position: i })) };
+    // One inference per round, split where the model takes smaller batches (a TensorRT profile).
+    const features: Array<Promise<Features>> = [];
+    for (let i = 0; i < ready.length; i += model.maxBatch) features.push(...inferFrames(model, ready.slice(i, i + model.maxBatch).map((r) => r.prepared), extractOptions));
+    return { left, started, captureMs: t - started, frames: ready.map((r, i) => ({ ...r, features: features[i] as Promise<Features>, batch: Math.min(model.maxBatch, ready.length - i + (i % model.maxBatch)) })) };
   };
 
   const dispose = (round: Round | undefined): void => {
@@ -119,7 +121,6 @@ export async function* streamsLoop(model: Model, sources: readonly VideoSource[]
       // The next round captures and infers while the caller works on this one.
       pending = startRound();
       pending.catch(() => undefined);
-      const batch = current.frames.length;
       for (const f of current.frames) {
         const waitStart = now();
         const features = await f.features;
@@ -132,7 +133,7 @@ export async function* streamsLoop(model: Model, sources: readonly VideoSource[]
           yield {
             type: 'frame',
             stream: f.stream.index,
-            batch,
+            batch: f.batch,
             frame: { index, sequence, name, frame, width, height, features, timings: { capture: current.captureMs, preprocess: t.preprocessMs, inference: t.inferenceMs, wait }, capturedAt: current.started },
           };
         } finally {

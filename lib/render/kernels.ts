@@ -4,7 +4,7 @@
  * Internal: not part of the public API.
  * @module
  */
-import { native, type NativeFieldRender, type NativeLabelOverlay, type NativePixelFormat } from '../binding';
+import { native, NativePixelFormat, type NativeFieldRender, type NativeLabelOverlay } from '../binding';
 
 /** Upsamples a per-patch field to image size and colours it (optionally over a photo). */
 export function fieldKernel(options: NativeFieldRender): Promise<Uint8Array> {
@@ -19,4 +19,9 @@ export function labelOverlayKernel(options: NativeLabelOverlay): Promise<Uint8Ar
 /** Any pixel format at any pitch to packed RGB. */
 export function packedRgbKernel(pixels: Uint8Array, width: number, height: number, rowBytes: number, format: NativePixelFormat): Promise<Uint8Array> {
   return native().toRgb(pixels, width, height, rowBytes, format);
+}
+
+/** Packed RGB resized with the PIL-exact bilinear filter. */
+export function resizeRgbKernel(image: { data: Uint8Array; width: number; height: number }, width: number, height: number): Promise<Uint8Array> {
+  return native().resizeRgb(image.data, image.width, image.height, image.width * 3, NativePixelFormat.RGB, width, height);
 }

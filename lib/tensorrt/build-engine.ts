@@ -8,21 +8,21 @@ import { stat } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import { debuglog } from 'node:util';
 
-import { native, NativePixelFormat, packageRoot, type NativeTrtBuildResult, type NativeTrtPrecision } from '../binding';
+import { native, packageRoot, type NativeTrtBuildResult, type NativeTrtPrecision } from '../binding';
 import { DinoError, toDinoError } from '../errors';
-import type { Backend, HostTensor } from '../backends/backend';
 import { OnnxRuntimeBackend } from '../backends/onnxruntime';
-import { TensorRtBackend } from '../backends/tensorrt';
-import { detectContract, type ModelContract } from '../model/contract';
-import { readGraphFacts } from '../model/graph-facts';
+import { detectContract } from '../model/contract';
+import { readGraphFacts, type GraphInfo } from '../model/graph-facts';
 import { readPreprocessorConfig } from '../model/preprocessor-config';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../options';
 import { cancelBridge } from '../util/cancel';
 import { integer, invalid, isObject, number, oneOf, signalArg, throwIfAborted } from '../validate';
-import { accuracyReport, compareRows, probePixels, type AccuracyReport } from './accuracy';
-import { engineKey, onnxSha256, type EngineKeyFields } from './cache-key';
+import { rejudge, type AccuracyReport } from './accuracy';
+import { checkEngine, hostOutputs, probeInput, type HostOutput, type Probe } from './engine-check';
+import { engineKey, onnxSha256, onnxStamp, type EngineKeyFields } from './cache-key';
 import { EngineCache, type EngineRecord } from './engine-cache';
-import { ENGINE_DEFAULTS, type BuildEngineOptions, type Precision } from './options';
+import { describeLadder, planLadder, runLadder, type CandidateResult, type EnginePrecision, type Evaluated } from './ladder';
+import { ENGINE_DEFAULTS, type BuildEngineOptions } from './options';
 import { resolveProfile, type Profile } from './profile';
 
 const log = debuglog('dinov3');
@@ -34,10 +34,13 @@ export interface EngineInfo {
   planPath: string;
   sidecarPath: string;
   key: string;
-  precision: 'fp32' | 'fp16';
+  precision: EnginePrecision;
+  /** The accuracy check of the engine in use (against ONNX Runtime fp32, on the conformance photo). */
   accuracy: AccuracyReport;
-  /** Why this precision: e.g. "fp16 failed the accuracy check (...); fp32 passed". */
+  /** Why this precision, one clause per candidate: e.g. "bf16 skipped: ...; fp16 rejected: ...; fp32 accepted: ...". */
   decision: string;
+  /** Every candidate precision of the ladder, in order: accepted, rejected (and why), failed or skipped. */
+  candidates: CandidateResult[];
   fromCache: boolean;
   buildMs: number;
   tensorrt: string;
@@ -53,7 +56,8 @@ function warn(message: string): void {
   process.emitWarning(message, { code: 'DINOV3_ENGINE_STALE' });
 }
 
-interface Environment {
+/** The machine an engine is built for (part of its cache key). Internal. */
+export interface Environment {
   tensorrt: string;
   cuda: string;
   gpu: string;
@@ -77,60 +81,23 @@ function environment(): Environment {
   return { tensorrt: trt.runtimeVersion, cuda: `${Math.floor(rt / 1000)}.${(rt % 1000) / 10}`, gpu: device.name, computeCapability: device.computeCapability };
 }
 
-/** Precisions to try, in order, with the reason for each. */
-function candidates(precision: Precision, env: Environment, onnxIsFp16: boolean): NativeTrtPrecision[] {
-  const major = Number(env.tensorrt.split('.')[0]);
-  if (major >= 11) {
-    // Strongly typed: the engine runs in the ONNX's own precision.
-    if (precision !== 'best' && (precision === 'fp16') !== onnxIsFp16) {
-      throw new DinoError(
-        'ERR_DINO_ENGINE_BUILD',
-        `TensorRT ${env.tensorrt} builds strongly typed engines: the precision follows the ONNX (${onnxIsFp16 ? 'fp16' : 'fp32'}). ` +
-          `For ${precision}, export the model in that dtype: python tools/export-onnx.py --dtype ${precision}`,
-      );
-    }
-    return [onnxIsFp16 ? 'fp16' : 'fp32'];
-  }
-  return precision === 'best' ? ['fp16', 'fp32'] : [precision];
-}
-
-async function probeInput(contract: ModelContract, profile: Profile, mean: readonly number[], std: readonly number[]): Promise<HostTensor> {
-  const [n, , h, w] = profile.opt as [number, number, number, number];
-  const pixels = probePixels(w, h);
-  const one = new Float32Array(3 * h * w);
-  await native().preprocess({ pixels, width: w, height: h, rowBytes: w * 3, format: NativePixelFormat.RGB, outWidth: w, outHeight: h, mean: new Float32Array(mean), std: new Float32Array(std), out: one });
-  const batch = new Float32Array(n * one.length);
-  for (let i = 0; i < n; i++) batch.set(one, i * one.length);
-  const dims = [n, 3, h, w];
-  return contract.inputType === 'float16'
-    ? { location: 'cpu', type: 'float16', dims, data: await native().floatToHalf(batch) }
-    : { location: 'cpu', type: 'float32', dims, data: batch };
-}
-
-interface HostOutput {
-  data: Float32Array;
-  dims: number[];
-}
-
-async function hostOutputs(backend: Backend, contract: ModelContract, input: HostTensor): Promise<Record<string, HostOutput>> {
-  const result = await backend.run(contract.inputName, input, contract.fetches);
-  const out: Record<string, HostOutput> = {};
-  for (const [name, t] of Object.entries(result.outputs)) {
-    let data: Float32Array | Uint16Array;
-    if (t.location === 'cuda') {
-      data = (await t.tensor.download()) as Float32Array | Uint16Array;
-      t.tensor.dispose();
-    } else {
-      data = t.data;
-    }
-    out[name] = { data: t.type === 'float16' ? await native().halfToFloat(data as Uint16Array) : (data as Float32Array), dims: t.dims };
-  }
-  return out;
+/** The cache-key fields of one candidate engine. Internal (exported for tests). */
+export function candidateFields(sha: string, env: Environment, candidate: NativeTrtPrecision, profile: Profile, options: BuildEngineOptions): EngineKeyFields {
+  const trtMajor = Number(env.tensorrt.split('.')[0]);
+  const pin = candidate === 'fp16' && trtMajor < 11;
+  return {
+    onnxSha256: sha,
+    ...env,
+    precision: candidate,
+    profile,
+    flags: { pinNormsFp32: pin, pinAttentionFp32: pin, workspaceMiB: options.workspaceMiB ?? ENGINE_DEFAULTS.workspaceMiB, optimizationLevel: options.optimizationLevel ?? null },
+    library: LIBRARY_MAJOR,
+  };
 }
 
 function validate(options: BuildEngineOptions): void {
   if (!isObject(options as unknown)) invalid('options', 'an options object', options);
-  if (options.precision !== undefined) oneOf(options.precision, 'precision', ['fp32', 'fp16', 'best'] as const);
+  if (options.precision !== undefined) oneOf(options.precision, 'precision', ['fp32', 'fp16', 'bf16', 'best'] as const);
   if (options.workspaceMiB !== undefined) integer(options.workspaceMiB, 'workspaceMiB', 16, 1 << 20);
   if (options.optimizationLevel !== undefined) integer(options.optimizationLevel, 'optimizationLevel', 0, 5);
   if (options.minCosine !== undefined) number(options.minCosine, 'minCosine', -1, 1);
@@ -143,18 +110,44 @@ function validate(options: BuildEngineOptions): void {
  *
  * The cache key covers the ONNX bytes, TensorRT, CUDA, GPU, precision, shape profile, builder
  * flags and this library's major version; a cached plan that fails to load or disagrees with its
- * sidecar is rebuilt with a warning. With precision 'best', fp16 is tried first and kept only if
- * its per-token cosine similarity to ONNX Runtime is at least `minCosine` and it has no NaN; the
- * sidecar records which precision won and why.
+ * sidecar is rebuilt with a warning. With precision 'best' the ladder tries bf16 (TensorRT 10),
+ * fp16 with LayerNorm and attention pinned to fp32, then fp32, and keeps the first whose outputs
+ * on the conformance photo have no NaN/Infinity and a per-token cosine similarity to ONNX Runtime
+ * fp32 of at least `minCosine`; the sidecar and {@link EngineInfo.candidates} record every
+ * candidate and why it was accepted, rejected, failed or skipped.
  *
  * @example
  * ```ts
  * const engine = await buildEngine('dinov3-vits16.onnx', { precision: 'best', sizes: { min: 224, opt: 448, max: 640 } });
- * console.log(engine.precision, engine.decision, engine.planPath);
+ * console.log(engine.precision, engine.candidates, engine.planPath);
  * ```
  * @throws DinoError ERR_DINO_TENSORRT_UNAVAILABLE, ERR_DINO_UNSUPPORTED_OP, ERR_DINO_ENGINE_BUILD, ERR_DINO_PRECISION, ERR_DINO_ABORTED
  */
 export async function buildEngine(onnxPath: string, options: BuildEngineOptions = {}): Promise<EngineInfo> {
+  return (await prepareEngine(onnxPath, options)).info;
+}
+
+/** What {@link prepareEngine} knows already (the loader has read the graph) or is told (tests). */
+export interface PrepareContext {
+  /** The graph facts, when the caller has read them (the ONNX is then not inspected again). */
+  graph?: GraphInfo;
+  /** The machine (TensorRT, CUDA, GPU); read from the addon when absent. */
+  env?: Environment;
+}
+
+/** An engine and its plan bytes (read once and checked against the sidecar). */
+export interface PreparedEngine {
+  info: EngineInfo;
+  plan: Buffer;
+}
+
+/**
+ * {@link buildEngine}, returning the plan bytes too. A cached engine costs one read of its
+ * sidecar(s) and plan: the contract comes from the graph facts (no ONNX Runtime session), and the
+ * ONNX is hashed only when its size or mtime differ from what a sidecar recorded.
+ * Internal: not part of the public API.
+ */
+export async function prepareEngine(onnxPath: string, options: BuildEngineOptions = {}, context: PrepareContext = {}): Promise<PreparedEngine> {
   if (typeof onnxPath !== 'string' || onnxPath.length === 0) invalid('onnxPath', 'the path of an ONNX file', onnxPath);
   validate(options);
   const abs = resolvePath(onnxPath);
@@ -165,77 +158,84 @@ export async function buildEngine(onnxPath: string, options: BuildEngineOptions 
   }
   const signal = options.signal;
   const progress = options.onProgress ?? (() => undefined);
-  const env = environment();
-  const facts = await readGraphFacts(abs);
-  const reference = await OnnxRuntimeBackend.create(abs);
+  const env = context.env ?? environment();
+  const facts = context.graph ?? (await readGraphFacts(abs));
+  // The ONNX Runtime reference session is started only when an engine must be built.
+  let reference: OnnxRuntimeBackend | undefined;
   try {
-    const contract = detectContract(reference.inputs, reference.outputs, facts);
+    const contract = detectContract(facts.inputs, facts.outputs, facts);
     const profile = resolveProfile(options, contract.patchSize, contract.fixedSize, contract.fixedBatch);
-    const config = await readPreprocessorConfig(abs);
     const cache = new EngineCache(resolvePath(options.cacheDir ?? defaultCacheDir()));
     const precision = options.precision ?? ENGINE_DEFAULTS.precision;
     const minCosine = options.minCosine ?? ENGINE_DEFAULTS.minCosine;
     const workspaceMiB = options.workspaceMiB ?? ENGINE_DEFAULTS.workspaceMiB;
-    const trtMajor = Number(env.tensorrt.split('.')[0]);
-    progress({ phase: 'hash', step: 0, steps: 1, message: `hashing ${abs}` });
-    const sha = await onnxSha256(abs);
-    const pruned = await cache.pruneReplaced(abs, sha);
-    if (pruned.length > 0) log('removed %d engine(s) built from an earlier version of %s', pruned.length, abs);
+    const stamp = await onnxStamp(facts.files);
+    let sha = options.force ? undefined : await cache.knownSha(abs, stamp);
+    const hashed = sha === undefined;
+    if (sha === undefined) {
+      progress({ phase: 'hash', step: 0, steps: 1, message: `hashing ${abs}` });
+      sha = await onnxSha256(abs, facts.files);
+      const pruned = await cache.pruneReplaced(abs, sha);
+      if (pruned.length > 0) log('removed %d engine(s) built from an earlier version of %s', pruned.length, abs);
+    }
 
-    const probe = await probeInput(contract, profile, config.mean ?? IMAGENET_MEAN, config.std ?? IMAGENET_STD);
+    let probe: Probe | undefined;
     let expected: Record<string, HostOutput> | undefined;
     const timingPath = cache.timingCachePath(env.tensorrt, env.gpu);
-    const decisions: string[] = [];
+    const plan = planLadder(precision, env, contract.inputType === 'float16');
 
-    for (const candidate of candidates(precision, env, contract.inputType === 'float16')) {
+    interface Evaluation extends Evaluated {
+      info: EngineInfo;
+      plan: Buffer | undefined;
+    }
+    const evaluate = async (candidate: EnginePrecision, earlier: readonly CandidateResult[]): Promise<Evaluation> => {
       throwIfAborted(signal, 'The engine build');
-      const pinNormsFp32 = candidate === 'fp16' && trtMajor < 10;
-      const fields: EngineKeyFields = {
-        onnxSha256: sha,
-        ...env,
-        precision: candidate,
-        profile,
-        flags: { pinNormsFp32, workspaceMiB, optimizationLevel: options.optimizationLevel ?? null },
-        library: LIBRARY_MAJOR,
-      };
+      const fields = candidateFields(sha, env, candidate, profile, options);
       const key = engineKey(fields);
+      const infoOf = (p: { precision: EnginePrecision; accuracy: AccuracyReport; fromCache: boolean; buildMs: number; candidates: CandidateResult[] }): EngineInfo => ({
+        onnxPath: abs,
+        planPath: cache.planPath(key),
+        sidecarPath: cache.sidecarPath(key),
+        key,
+        precision: p.precision,
+        accuracy: p.accuracy,
+        decision: describeLadder(p.candidates),
+        candidates: p.candidates,
+        fromCache: p.fromCache,
+        buildMs: p.buildMs,
+        tensorrt: env.tensorrt,
+        profile,
+      });
       if (!options.force) {
         const hit = await cache.lookup(key, fields);
         if (hit.status === 'stale') {
           warn(`Cached TensorRT engine ${cache.planPath(key)} is not trusted (${hit.reason}); rebuilding it`);
         } else if (hit.status === 'hit') {
-          if (hit.record.accuracy.passed && hit.plan) {
+          if (hashed) await cache.restamp(hit.record, stamp);
+          // Judged at today's bar: a plan kept under a lower bar may be rejected now; a candidate
+          // rejected under a higher bar that passes this one kept no plan, so it is rebuilt below.
+          const accuracy = rejudge(hit.record.accuracy, minCosine);
+          if (!(accuracy.passed && !hit.plan)) {
             // Deserialising is the final check of a cached plan (the caller does it); here we only hand it out.
-            progress({ phase: 'cache', step: 1, steps: 1, message: `using cached engine ${cache.planPath(key)}` });
-            return {
-              onnxPath: abs,
-              planPath: cache.planPath(key),
-              sidecarPath: cache.sidecarPath(key),
-              key,
-              precision: hit.record.precision,
-              accuracy: hit.record.accuracy,
-              decision: hit.record.decision,
-              fromCache: true,
-              buildMs: hit.record.buildMs,
-              tensorrt: env.tensorrt,
-              profile,
-            };
+            if (accuracy.passed) progress({ phase: 'cache', step: 1, steps: 1, message: `using cached engine ${cache.planPath(key)}` });
+            const info = infoOf({ precision: hit.record.precision, accuracy, fromCache: true, buildMs: hit.record.buildMs, candidates: hit.record.candidates ?? [] });
+            return { accuracy, fromCache: true, info, plan: accuracy.passed ? hit.plan : undefined };
           }
-          decisions.push(`${candidate} failed its accuracy check earlier (${hit.record.accuracy.reason ?? 'see sidecar'})`);
-          continue;
         }
       }
 
       // Build.
       const start = performance.now();
       const cancel = cancelBridge(signal);
+      const pin = fields.flags.pinNormsFp32;
       let built: NativeTrtBuildResult;
       try {
         built = await native().trtBuildEngine(
           abs,
           {
             precision: candidate,
-            pinNormsFp32,
+            pinNormsFp32: pin,
+            pinAttentionFp32: pin,
             minShape: profile.min,
             optShape: profile.opt,
             maxShape: profile.max,
@@ -261,69 +261,55 @@ export async function buildEngine(onnxPath: string, options: BuildEngineOptions 
       const buildMs = performance.now() - start;
       await cache.writeTimingCache(timingPath, built.timingCache);
 
-      // Accuracy check against ONNX Runtime on the same ONNX.
+      // Accuracy check against ONNX Runtime fp32 on the same ONNX, on a real photo.
       progress({ phase: 'check', step: 0, steps: 1, message: `${candidate}: comparing with ONNX Runtime` });
-      expected ??= await hostOutputs(reference, contract, probe);
-      const engine = await TensorRtBackend.fromPlan(built.plan);
-      let accuracy: AccuracyReport;
-      try {
-        const actual = await hostOutputs(engine, contract, probe);
-        const parts = contract.fetches.map((name) => {
-          const ref = expected?.[name] as HostOutput;
-          const got = actual[name];
-          if (!got || got.dims.join() !== ref.dims.join()) {
-            throw new DinoError('ERR_DINO_ENGINE_BUILD', `The engine's ${name} has shape [${got?.dims.join(', ')}], ONNX Runtime's [${ref.dims.join(', ')}]`);
-          }
-          // One row per token (per batch item for 2-D outputs such as the CLS token).
-          return compareRows(got.data, ref.data, ref.dims[ref.dims.length - 1] as number);
-        });
-        accuracy = accuracyReport(parts, minCosine, probe.dims);
-      } finally {
-        await engine.dispose();
+      reference ??= await OnnxRuntimeBackend.create(abs);
+      if (!probe) {
+        const config = await readPreprocessorConfig(abs);
+        probe = await probeInput(contract, profile, config.mean ?? IMAGENET_MEAN, config.std ?? IMAGENET_STD);
       }
-      const decision = accuracy.passed
-        ? `${candidate} passed the accuracy check (min per-token cosine ${accuracy.minCosine.toFixed(5)})`
-        : `${candidate} failed the accuracy check: ${accuracy.reason}`;
-      decisions.push(decision);
+      expected ??= await hostOutputs(reference, contract, probe.tensor);
+      const accuracy = await checkEngine(built.plan, contract, probe, expected, minCosine);
+      const own: CandidateResult = accuracy.passed
+        ? { precision: candidate, outcome: 'accepted', reason: `no NaN/Infinity, min per-token cosine ${accuracy.minCosine.toFixed(5)} >= ${minCosine}`, accuracy }
+        : { precision: candidate, outcome: 'rejected', reason: accuracy.reason ?? 'failed the accuracy check', accuracy };
       const record: EngineRecord = {
         format: 1,
         key,
         fields,
         onnxPath: abs,
+        onnxStamp: stamp,
         precision: built.precision,
         accuracy,
-        decision: decisions.join('; '),
+        decision: describeLadder([...earlier, own]),
+        candidates: [...earlier, own],
         plan: undefined,
         builtAt: new Date().toISOString(),
         buildMs,
         warnings: built.log.filter((l) => l.severity === 'warning').map((l) => l.message).slice(0, 50),
       };
       await cache.store(record, accuracy.passed ? built.plan : undefined);
-      if (accuracy.passed) {
-        progress({ phase: 'cache', step: 1, steps: 1, message: `stored ${cache.planPath(key)}` });
-        return {
-          onnxPath: abs,
-          planPath: cache.planPath(key),
-          sidecarPath: cache.sidecarPath(key),
-          key,
-          precision: built.precision,
-          accuracy,
-          decision: record.decision,
-          fromCache: false,
-          buildMs,
-          tensorrt: env.tensorrt,
-          profile,
-        };
-      }
-      log('%s', decision);
+      if (accuracy.passed) progress({ phase: 'cache', step: 1, steps: 1, message: `stored ${cache.planPath(key)}` });
+      else log('%s rejected: %s', candidate, accuracy.reason);
+      const info = infoOf({ precision: built.precision, accuracy, fromCache: false, buildMs, candidates: [...earlier, own] });
+      return { accuracy, fromCache: false, info, plan: accuracy.passed ? built.plan : undefined };
+    };
+
+    const outcome = await runLadder(plan, evaluate);
+    if (outcome.accepted && outcome.accepted.evaluation.plan) {
+      const { info, plan: bytes } = outcome.accepted.evaluation;
+      // This load's ladder (a cached winner also lists what this load skipped or rejected).
+      info.candidates = outcome.results;
+      info.decision = describeLadder(outcome.results);
+      return { info, plan: bytes };
     }
     throw new DinoError(
       'ERR_DINO_PRECISION',
-      `No TensorRT ${env.tensorrt} engine for ${abs} passed the accuracy check against ONNX Runtime: ${decisions.join('; ')}. ` +
+      `No TensorRT ${env.tensorrt} engine for ${abs} passed the accuracy check against ONNX Runtime: ${describeLadder(outcome.results)}. ` +
         'See docs/JETSON.md for the DINOv3 bugs of this TensorRT version; the ONNX Runtime backend still works.',
-      { details: { decisions } },
+      { details: { candidates: outcome.results } },
     );
   } finally {
-    await reference.dispose();
+    await reference?.dispose();
   }
 }

@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
 import { inspectOnnx } from '../onnx/inspect';
@@ -19,11 +20,12 @@ export interface EngineKeyFields {
   cuda: string;
   gpu: string;
   computeCapability: string;
-  /** The precision asked for when building ('fp32' | 'fp16'). */
-  precision: 'fp32' | 'fp16';
+  /** The precision asked for when building. */
+  precision: 'fp32' | 'fp16' | 'bf16';
   /** [N, 3, H, W] min/opt/max. */
   profile: { min: number[]; opt: number[]; max: number[] };
-  flags: { pinNormsFp32: boolean; workspaceMiB: number; optimizationLevel: number | null };
+  /** pinNormsFp32 / pinAttentionFp32: LayerNorm, Softmax and the attention MatMuls pinned to fp32 (fp16 builds). */
+  flags: { pinNormsFp32: boolean; pinAttentionFp32?: boolean; workspaceMiB: number; optimizationLevel: number | null };
   /** Major version of dinov3-trt: engines from another major are never trusted. */
   library: number;
 }
@@ -41,11 +43,31 @@ async function hashFiles(paths: readonly string[]): Promise<string> {
   return hash.digest('hex');
 }
 
-/** sha256 over the ONNX file and every external data file it references (in order). */
-export async function onnxSha256(onnxPath: string): Promise<string> {
+/**
+ * sha256 over the ONNX file and every external data file it references (in order). `files`
+ * (the ONNX first, then its external data) skips inspecting the ONNX when the caller has.
+ */
+export async function onnxSha256(onnxPath: string, files?: readonly string[]): Promise<string> {
+  if (files) return hashFiles(files);
   const info = await inspectOnnx(onnxPath);
   const external = info.externalData.files.map((f) => f.path ?? resolve(dirname(onnxPath), f.location));
   return hashFiles([onnxPath, ...external]);
+}
+
+/** Size and modification time of each file of a model: when they are unchanged, so is its sha256. */
+export interface OnnxStamp {
+  files: { path: string; bytes: number; mtimeMs: number }[];
+}
+
+export async function onnxStamp(files: readonly string[]): Promise<OnnxStamp> {
+  return {
+    files: await Promise.all(
+      files.map(async (path) => {
+        const s = await stat(path);
+        return { path, bytes: s.size, mtimeMs: s.mtimeMs };
+      }),
+    ),
+  };
 }
 
 /** Stable JSON (sorted keys) so the same fields always give the same key. */

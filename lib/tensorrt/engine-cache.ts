@@ -14,7 +14,8 @@ import { join } from 'node:path';
 
 import { DinoError } from '../errors';
 import type { AccuracyReport } from './accuracy';
-import { canonicalJson, differingFields, type EngineKeyFields } from './cache-key';
+import type { CandidateResult } from './ladder';
+import { canonicalJson, differingFields, type EngineKeyFields, type OnnxStamp } from './cache-key';
 
 /** What the sidecar records. */
 export interface EngineRecord {
@@ -22,12 +23,16 @@ export interface EngineRecord {
   key: string;
   fields: EngineKeyFields;
   onnxPath: string;
+  /** Sizes and mtimes of the ONNX files when they were hashed: unchanged, the hash is reused. */
+  onnxStamp?: OnnxStamp;
   /** Precision of the engine as built. */
-  precision: 'fp32' | 'fp16';
+  precision: 'fp32' | 'fp16' | 'bf16';
   /** The accuracy check against ONNX Runtime. */
   accuracy: AccuracyReport;
-  /** Why this engine is (or is not) the one in use, e.g. "fp16 passed" or "fp16 failed: ...". */
+  /** Why this engine is (or is not) the one in use, one clause per candidate tried so far. */
   decision: string;
+  /** The ladder up to and including this candidate: each precision's outcome and why. */
+  candidates?: CandidateResult[];
   /** undefined when the engine failed its check (no plan is kept then). */
   plan: { bytes: number; sha256: string } | undefined;
   builtAt: string;
@@ -115,6 +120,44 @@ export class EngineCache {
     await atomicWrite(this.sidecarPath(record.key), `${JSON.stringify(record, null, 2)}\n`);
   }
 
+  /**
+   * The sha256 a sidecar recorded for `onnxPath` when its files had exactly these sizes and
+   * mtimes (then the bytes are taken as unchanged and not hashed again); undefined otherwise.
+   */
+  async knownSha(onnxPath: string, stamp: OnnxStamp): Promise<string | undefined> {
+    for (const record of await this.#records()) {
+      if (record.onnxPath === onnxPath && record.onnxStamp && canonicalJson(record.onnxStamp) === canonicalJson(stamp)) {
+        return record.fields?.onnxSha256;
+      }
+    }
+    return undefined;
+  }
+
+  /** Records a new stamp for an entry whose ONNX was rehashed and found unchanged. */
+  async restamp(record: EngineRecord, stamp: OnnxStamp): Promise<void> {
+    if (canonicalJson(record.onnxStamp ?? null) === canonicalJson(stamp)) return;
+    await atomicWrite(this.sidecarPath(record.key), `${JSON.stringify({ ...record, onnxStamp: stamp }, null, 2)}\n`);
+  }
+
+  async #records(): Promise<EngineRecord[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return [];
+    }
+    const out: EngineRecord[] = [];
+    for (const name of names.filter((n) => n.endsWith('.json'))) {
+      try {
+        const r = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as EngineRecord;
+        if (r && typeof r === 'object' && typeof r.key === 'string') out.push(r);
+      } catch {
+        // not ours or unreadable: leave it
+      }
+    }
+    return out;
+  }
+
   /** Removes one entry (plan and sidecar). */
   async remove(key: string): Promise<void> {
     await rm(this.planPath(key), { force: true });
@@ -123,22 +166,11 @@ export class EngineCache {
 
   /** Removes entries built from the same ONNX path but from other bytes (the model changed). */
   async pruneReplaced(onnxPath: string, onnxSha256: string): Promise<string[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch {
-      return [];
-    }
     const removed: string[] = [];
-    for (const name of names.filter((n) => n.endsWith('.json'))) {
-      try {
-        const r = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as EngineRecord;
-        if (r.onnxPath === onnxPath && r.fields?.onnxSha256 !== onnxSha256) {
-          await this.remove(r.key);
-          removed.push(r.key);
-        }
-      } catch {
-        // not ours or unreadable: leave it
+    for (const r of await this.#records()) {
+      if (r.onnxPath === onnxPath && r.fields?.onnxSha256 !== onnxSha256) {
+        await this.remove(r.key);
+        removed.push(r.key);
       }
     }
     return removed;

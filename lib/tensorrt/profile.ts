@@ -36,7 +36,7 @@ export function resolveProfile(
   const b = options.batch ?? fixedBatch ?? ENGINE_DEFAULTS.batch;
   const [bMin, bOpt, bMax] =
     typeof b === 'number'
-      ? [integer(b, 'batch', 1, 1024), b, b]
+      ? [fixedBatch ?? 1, integer(b, 'batch', 1, 1024), b] // up to b images per inference, optimised for b
       : [integer(b.min, 'batch.min', 1, 1024), integer(b.opt, 'batch.opt', 1, 1024), integer(b.max, 'batch.max', 1, 1024)];
   if (!(bMin <= bOpt && bOpt <= bMax)) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', 'batch must satisfy min <= opt <= max');
   if (fixedBatch !== undefined && (bMin !== fixedBatch || bMax !== fixedBatch)) {

@@ -16,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_capabilities(env, exports);
   register_image_ops(env, exports);
   register_analysis_ops(env, exports);
+  register_correspondence_ops(env, exports);
   register_render_ops(env, exports);
   register_cuda_ops(env, exports);
   register_tensorrt_ops(env, exports);

@@ -75,6 +75,29 @@ Napi::Value CudaSimilarity(const Napi::CallbackInfo& info) {
       [](Napi::Env e, std::vector<float>& out, const Napi::Array&) { return to_float32(e, out); });
 }
 
+// cudaNearestNeighbours(a, b, k) -> Promise<{ aToB: {k, index, similarity}, bToA }>
+Napi::Value CudaNearestNeighbours(const Napi::CallbackInfo& info) {
+  DeviceViewArg a = device_view_arg(info[0], "features a");
+  DeviceViewArg b = device_view_arg(info[1], "features b");
+  const int k = static_cast<int>(int_arg(info[2], "k", 1, 16));
+  return PromiseWorker<CorrespondenceResult>::Start(
+      info.Env(), "dinov3.cudaNearestNeighbours",
+      [a, b, k] { return cuda::nearest_neighbours(a.matrix, b.matrix, k, worker_stream()); },
+      [](Napi::Env e, CorrespondenceResult& r, const Napi::Array&) {
+        auto list = [&e](const Neighbours& n) {
+          Napi::Object o = Napi::Object::New(e);
+          o.Set("k", Napi::Number::New(e, n.k));
+          o.Set("index", to_int32(e, n.index));
+          o.Set("similarity", to_float32(e, n.similarity));
+          return o;
+        };
+        Napi::Object o = Napi::Object::New(e);
+        o.Set("aToB", list(r.a_to_b));
+        o.Set("bToA", list(r.b_to_a));
+        return o;
+      });
+}
+
 // cudaKmeans(view, { k, maxIterations, restarts, seed, tolerance, init? }, cancel?)
 Napi::Value CudaKmeans(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -139,6 +162,19 @@ Napi::Value CudaDownloadMatrix(const Napi::CallbackInfo& info) {
       [](Napi::Env e, std::vector<float>& out, const Napi::Array&) { return to_float32(e, out); });
 }
 
+// cudaCountNonFinite(view) -> Promise<{ count, firstIndex }> (firstIndex -1 when none)
+Napi::Value CudaCountNonFinite(const Napi::CallbackInfo& info) {
+  DeviceViewArg x = device_view_arg(info[0], "tensor");
+  return PromiseWorker<cuda::NonFiniteCount>::Start(
+      info.Env(), "dinov3.cudaCountNonFinite", [x] { return cuda::count_non_finite(x.matrix, worker_stream()); },
+      [](Napi::Env e, cuda::NonFiniteCount& r, const Napi::Array&) {
+        Napi::Object o = Napi::Object::New(e);
+        o.Set("count", Napi::Number::New(e, static_cast<double>(r.count)));
+        o.Set("firstIndex", Napi::Number::New(e, static_cast<double>(r.first_index)));
+        return o;
+      });
+}
+
 // cudaPreprocess(frame: { tensor, offset?, width, height, pitch, format, uvOffset?, uvPitch?, fullRange? },
 //                outWidth, outHeight, mean: Float32Array, std: Float32Array, out: DeviceTensor, outOffset)
 Napi::Value CudaPreprocess(const Napi::CallbackInfo& info) {
@@ -200,11 +236,13 @@ Napi::Value CudaPreprocess(const Napi::CallbackInfo& info) {
 void register_cuda_ops(Napi::Env env, Napi::Object exports) {
   exports.Set("DeviceTensor", DeviceTensor::Define(env));
   exports.Set("cudaSimilarity", Napi::Function::New<CudaSimilarity>(env, "cudaSimilarity"));
+  exports.Set("cudaNearestNeighbours", Napi::Function::New<CudaNearestNeighbours>(env, "cudaNearestNeighbours"));
   exports.Set("cudaKmeans", Napi::Function::New<CudaKmeans>(env, "cudaKmeans"));
   exports.Set("cudaAssignNearest", Napi::Function::New<CudaAssignNearest>(env, "cudaAssignNearest"));
   exports.Set("cudaPca", Napi::Function::New<CudaPca>(env, "cudaPca"));
   exports.Set("cudaDownloadMatrix", Napi::Function::New<CudaDownloadMatrix>(env, "cudaDownloadMatrix"));
   exports.Set("cudaPreprocess", Napi::Function::New<CudaPreprocess>(env, "cudaPreprocess"));
+  exports.Set("cudaCountNonFinite", Napi::Function::New<CudaCountNonFinite>(env, "cudaCountNonFinite"));
 }
 
 }  // namespace dinov3::addon

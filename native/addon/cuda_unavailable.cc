@@ -18,7 +18,7 @@ Napi::Value Unavailable(const Napi::CallbackInfo& info) {
 
 void register_cuda_ops(Napi::Env env, Napi::Object exports) {
   for (const char* name : {"cudaSimilarity", "cudaKmeans", "cudaAssignNearest", "cudaPca", "cudaDownloadMatrix",
-                           "cudaPreprocess"}) {
+                           "cudaPreprocess", "cudaCountNonFinite"}) {
     exports.Set(name, Napi::Function::New<Unavailable>(env, name));
   }
   Napi::Object tensor = Napi::Object::New(env);

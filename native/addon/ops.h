@@ -6,6 +6,7 @@ namespace dinov3::addon {
 
 void register_image_ops(Napi::Env env, Napi::Object exports);
 void register_analysis_ops(Napi::Env env, Napi::Object exports);
+void register_correspondence_ops(Napi::Env env, Napi::Object exports);
 void register_render_ops(Napi::Env env, Napi::Object exports);
 void register_capabilities(Napi::Env env, Napi::Object exports);
 void register_cuda_ops(Napi::Env env, Napi::Object exports);

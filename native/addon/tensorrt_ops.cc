@@ -12,8 +12,9 @@
 //   trtBuildEngine(
 //     onnxPath: string,
 //     options: {
-//       precision: 'fp32' | 'fp16',
+//       precision: 'fp32' | 'fp16' | 'bf16',
 //       pinNormsFp32?: boolean,        // default false; fp16 on TensorRT < 11 only
+//       pinAttentionFp32?: boolean,    // default false; with pinNormsFp32: attention MatMuls too
 //       minShape: number[],            // [N, 3, H, W]
 //       optShape: number[],
 //       maxShape: number[],
@@ -33,7 +34,7 @@
 //     }) => void) | null,
 //     cancel?: CancelToken | null,
 //   ): Promise<{
-//     plan: Buffer, timingCache: Buffer, precision: 'fp32' | 'fp16', inputName: string,
+//     plan: Buffer, timingCache: Buffer, precision: 'fp32' | 'fp16' | 'bf16', inputName: string,
 //     pinnedLayers: number, log: { severity: string, message: string }[],
 //   }>
 //     Runs on its own thread (never a libuv pool slot); events arrive on the JS thread in order,
@@ -455,10 +456,13 @@ trt::BuildOptions build_options(const Napi::Value& path, const Napi::Value& valu
     o.precision = trt::Precision::kFp32;
   } else if (p == "fp16") {
     o.precision = trt::Precision::kFp16;
+  } else if (p == "bf16") {
+    o.precision = trt::Precision::kBf16;  // TensorRT < 10 refuses it when building
   } else {
-    throw_invalid(env, "options.precision must be 'fp32' or 'fp16'");
+    throw_invalid(env, "options.precision must be 'fp32', 'fp16' or 'bf16'");
   }
   o.pin_norms_fp32 = optional_bool(opts, "pinNormsFp32", false);
+  o.pin_attention_fp32 = optional_bool(opts, "pinAttentionFp32", false);
   o.min_shape = shape_value(opts.Get("minShape"), "options.minShape");
   o.opt_shape = shape_value(opts.Get("optShape"), "options.optShape");
   o.max_shape = shape_value(opts.Get("maxShape"), "options.maxShape");

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "../core/correspondence.h"
 #include "../core/kmeans.h"
 #include "../core/pca.h"
 #include "../core/preprocess.h"
@@ -93,6 +94,14 @@ struct DeviceMatrix {
 // Converts a device matrix view to a dense fp32 host matrix (rows * dim). Synchronises.
 std::vector<float> download_matrix(const DeviceMatrix& x, Stream stream);
 
+// NaN and Infinity values of a device matrix, counted on the GPU (native/cuda/non_finite.cu).
+struct NonFiniteCount {
+  int64_t count = 0;
+  int64_t first_index = -1;  // row * dim + column of the first one (dense index); -1 when none
+};
+// Synchronises the stream (the count is copied back).
+NonFiniteCount count_non_finite(const DeviceMatrix& x, Stream stream);
+
 // ---- preprocessing ----------------------------------------------------------------------------
 enum class FrameFormat : int { kRGB = 0, kRGBA = 1, kBGR = 2, kBGRA = 3, kGray = 4, kNV12 = 5 };
 
@@ -131,6 +140,10 @@ KMeansResult kmeans(const DeviceMatrix& x, const KMeansOptions& options, Stream 
 // distances. Synchronises.
 double assign_nearest(const DeviceMatrix& x, const float* host_centroids, int k, int32_t* device_labels,
                       Stream stream);
+
+// The k nearest rows of b for every row of a and of a for every row of b under cosine
+// similarity (k <= 16), as the CPU core's nearest_neighbours. Synchronises.
+CorrespondenceResult nearest_neighbours(const DeviceMatrix& a, const DeviceMatrix& b, int k, Stream stream);
 
 // PCA with the CPU core's method and sign rule. Synchronises.
 PcaResult pca(const DeviceMatrix& x, const PcaOptions& options, Stream stream,

@@ -184,8 +184,14 @@ BuildResult build_engine(const BuildOptions& options, BuildObserver* user_observ
 
   // ---- precision ----
   const bool want_fp16 = options.precision == Precision::kFp16;
+  const bool want_bf16 = options.precision == Precision::kBf16;
 #if DINOV3_TRT_STRONGLY_TYPED_ONLY
   // Strongly typed: the ONNX's dtypes are the engine's precision.
+  if (want_bf16) {
+    fail(codes::kEngineBuild, "TensorRT " + trt_version() +
+                                  " builds strongly typed networks only: an engine's precision comes from the ONNX's own "
+                                  "data types; build the ONNX's precision (fp32 or fp16) instead of bf16.");
+  }
   if (want_fp16 && !facts.half_io) {
     fail(codes::kEngineBuild, "TensorRT " + trt_version() +
                                   " builds strongly typed networks only: an engine's precision comes from the ONNX's own "
@@ -202,19 +208,34 @@ BuildResult build_engine(const BuildOptions& options, BuildObserver* user_observ
   }
   result.precision = options.precision;
 #else
+  if (want_bf16) {
+#if DINOV3_TRT_BF16
+    // bf16 has fp32's exponent range: DINOv3's attention logits do not overflow it, nothing is pinned.
+    config->setFlag(nvinfer1::BuilderFlag::kBF16);
+#else
+    fail(codes::kEngineBuild, "bf16 engines need TensorRT 10 or newer; this is TensorRT " + trt_version() +
+                                  " (JetPack 5/6.0): build fp16 or fp32");
+#endif
+  }
   if (want_fp16) {
     config->setFlag(nvinfer1::BuilderFlag::kFP16);
     if (options.pin_norms_fp32) {
-      result.pinned_layers = pin_norms_fp32(*network);
+      const int norms = pin_norms_fp32(*network);
+      const int attention = options.pin_attention_fp32 ? pin_attention_fp32(*network) : 0;
+      result.pinned_layers = norms + attention;
+      // Without kOBEY_PRECISION_CONSTRAINTS the pins are only hints TensorRT may ignore. (Its
+      // predecessor kSTRICT_TYPES is deprecated since 8.2 and gone in 10; every release this
+      // project supports has kOBEY_PRECISION_CONSTRAINTS.) Fusion may still drop a pin: the
+      // accuracy check on a real photo decides.
       if (result.pinned_layers > 0) config->setFlag(nvinfer1::BuilderFlag::kOBEY_PRECISION_CONSTRAINTS);
       note(capture, LogSeverity::kInfo,
-           "pinned " + std::to_string(result.pinned_layers) + " LayerNorm/Softmax layers to fp32 (" +
-               std::to_string(facts.decomposed_norms) + " decomposed LayerNorms, " +
+           "pinned " + std::to_string(norms) + " LayerNorm/Softmax layers and " + std::to_string(attention) +
+               " attention layers to fp32 (" + std::to_string(facts.decomposed_norms) + " decomposed LayerNorms, " +
                std::to_string(facts.normalization_layers) + " normalization layers, " +
                std::to_string(facts.softmax_layers) + " softmax layers)");
     }
   }
-  result.precision = want_fp16 || facts.half_io ? Precision::kFp16 : Precision::kFp32;
+  result.precision = want_bf16 ? Precision::kBf16 : want_fp16 || facts.half_io ? Precision::kFp16 : Precision::kFp32;
 #endif
 
 #if DINOV3_TRT_85

@@ -86,6 +86,20 @@ std::vector<ILayer*> layer_norm_chain(const Graph& g, ILayer* mean) {
   return {mean, sub, square, var, add, root, div};
 }
 
+#if !DINOV3_TRT_STRONGLY_TYPED_ONLY
+// Layer precision and float output types to fp32 (honoured with kOBEY_PRECISION_CONSTRAINTS).
+void pin_all_fp32(const std::set<ILayer*>& pin) {
+  for (ILayer* l : pin) {
+    l->setPrecision(nvinfer1::DataType::kFLOAT);
+    for (int32_t i = 0; i < l->getNbOutputs(); ++i) {
+      // Shape tensors and integer outputs keep their type.
+      const nvinfer1::DataType t = l->getOutput(i)->getType();
+      if (t == nvinfer1::DataType::kFLOAT || t == nvinfer1::DataType::kHALF) l->setOutputType(i, nvinfer1::DataType::kFLOAT);
+    }
+  }
+}
+#endif
+
 }  // namespace
 
 NetworkFacts inspect_network(nvinfer1::INetworkDefinition& network) {
@@ -150,14 +164,43 @@ int pin_norms_fp32(nvinfer1::INetworkDefinition& network) {
       if (is_reduce_avg(l) || is_sqrt(l) || is_elementwise(l, ElementWiseOperation::kPOW)) pin.insert(l);
     }
   }
-  for (ILayer* l : pin) {
-    l->setPrecision(nvinfer1::DataType::kFLOAT);
-    for (int32_t i = 0; i < l->getNbOutputs(); ++i) {
-      // Shape tensors and integer outputs keep their type.
-      const nvinfer1::DataType t = l->getOutput(i)->getType();
-      if (t == nvinfer1::DataType::kFLOAT || t == nvinfer1::DataType::kHALF) l->setOutputType(i, nvinfer1::DataType::kFLOAT);
+  pin_all_fp32(pin);
+  return static_cast<int>(pin.size());
+}
+
+int pin_attention_fp32(nvinfer1::INetworkDefinition& network) {
+  constexpr int kMaxSteps = 4;  // Softmax <- Add(mask) <- Mul/Div(scale) <- Shuffle <- MatMul
+  const Graph g(network);
+  std::map<const ITensor*, ILayer*> producer;
+  for (ILayer* l : g.layers) {
+    for (int32_t i = 0; i < l->getNbOutputs(); ++i) producer[l->getOutput(i)] = l;
+  }
+  std::set<ILayer*> pin;
+  for (ILayer* softmax : g.layers) {
+    if (softmax->getType() != LayerType::kSOFTMAX) continue;
+    // Back to the Q·Kᵀ MatMul.
+    std::vector<ILayer*> path;
+    const ITensor* t = softmax->getInput(0);
+    for (int step = 0; step <= kMaxSteps && t != nullptr; ++step) {
+      auto it = producer.find(t);
+      if (it == producer.end()) break;
+      ILayer* l = it->second;
+      if (l->getType() == LayerType::kMATRIX_MULTIPLY) {
+        pin.insert(path.begin(), path.end());
+        pin.insert(l);
+        break;
+      }
+      const LayerType type = l->getType();
+      if (type != LayerType::kELEMENTWISE && type != LayerType::kSHUFFLE && type != LayerType::kIDENTITY) break;
+      path.push_back(l);
+      t = l->getInput(0);
+    }
+    // Forward to the MatMul that applies the weights to V.
+    if (ILayer* av = g.consumer(softmax->getOutput(0), [](const ILayer* l) { return l->getType() == LayerType::kMATRIX_MULTIPLY; })) {
+      pin.insert(av);
     }
   }
+  pin_all_fp32(pin);
   return static_cast<int>(pin.size());
 }
 

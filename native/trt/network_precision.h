@@ -1,5 +1,5 @@
 // Looks at a parsed network: what it contains (If nodes, norms) and, for fp16 builds before
-// TensorRT 11, pins LayerNorm and Softmax to fp32.
+// TensorRT 11, pins LayerNorm, Softmax and the attention MatMuls to fp32.
 #pragma once
 #include "trt_headers.h"
 
@@ -23,6 +23,11 @@ NetworkFacts inspect_network(nvinfer1::INetworkDefinition& network);
 // chain is recognised, falls back to pinning every ReduceMean, Pow and Sqrt layer. Returns the
 // number of layers pinned.
 int pin_norms_fp32(nvinfer1::INetworkDefinition& network);
+
+// Pins each attention's MatMuls to fp32: the MatMul that produces a Softmax's input (walking back
+// through at most a few scale/mask/shuffle layers, which are pinned too) and the MatMul that
+// consumes its output. Returns the number of layers pinned.
+int pin_attention_fp32(nvinfer1::INetworkDefinition& network);
 #endif
 
 }  // namespace dinov3::trt

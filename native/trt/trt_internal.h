@@ -20,6 +20,8 @@
 #define DINOV3_TRT_10 (NV_TENSORRT_MAJOR >= 10)
 // TensorRT >= 11: strongly typed only (no BuilderFlag::kFP16, no layer precision API).
 #define DINOV3_TRT_STRONGLY_TYPED_ONLY (NV_TENSORRT_MAJOR >= 11)
+// TensorRT 10.x: BuilderFlag::kBF16 on a weakly typed network (11 is strongly typed: the ONNX decides).
+#define DINOV3_TRT_BF16 (NV_TENSORRT_MAJOR >= 10 && !DINOV3_TRT_STRONGLY_TYPED_ONLY)
 // TensorRT >= 8.6: builder optimization level, INormalizationLayer.
 #define DINOV3_TRT_86 (NV_TENSORRT_MAJOR > 8 || (NV_TENSORRT_MAJOR == 8 && NV_TENSORRT_MINOR >= 6))
 // TensorRT 8.5 only: the faster dynamic-shapes preview feature is opt-in (default-on from 8.6).

@@ -54,7 +54,8 @@ inline constexpr const char* kBackend = "ERR_DINO_BACKEND";
 // A tensor shape. -1 marks a dimension that is dynamic in the engine.
 using Shape = std::vector<int64_t>;
 
-enum class Precision : int { kFp32 = 0, kFp16 = 1 };
+// kBf16: TensorRT >= 10 only (BuilderFlag::kBF16); older releases refuse it with ERR_DINO_ENGINE_BUILD.
+enum class Precision : int { kFp32 = 0, kFp16 = 1, kBf16 = 2 };
 
 // Same order and meaning as TensorRT's ILogger::Severity.
 enum class LogSeverity : int { kInternalError = 0, kError = 1, kWarning = 2, kInfo = 3, kVerbose = 4 };
@@ -73,7 +74,9 @@ enum class DataType : int {
   kOther = 10,  // a type this build does not know (newer TensorRT)
 };
 
-inline const char* precision_name(Precision p) { return p == Precision::kFp16 ? "fp16" : "fp32"; }
+inline const char* precision_name(Precision p) {
+  return p == Precision::kFp16 ? "fp16" : p == Precision::kBf16 ? "bf16" : "fp32";
+}
 
 inline const char* severity_name(LogSeverity s) {
   switch (s) {
@@ -150,9 +153,13 @@ struct BuildOptions {
   Precision precision = Precision::kFp32;
   // fp16 builds on TensorRT < 11: keep Softmax and LayerNorm (the ONNX LayerNormalization op,
   // and the ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div chain an opset-16 export decomposes it
-  // into) in fp32, with kOBEY_PRECISION_CONSTRAINTS. Ignored for fp32 builds and on
+  // into) in fp32, with kOBEY_PRECISION_CONSTRAINTS. Ignored for fp32/bf16 builds and on
   // TensorRT 11 (strongly typed: the ONNX's own dtypes decide).
   bool pin_norms_fp32 = false;
+  // With pin_norms_fp32: also pin the attention MatMuls (Q·Kᵀ before each Softmax, with the
+  // scale/mask layers between, and the MatMul that applies the Softmax to V): DINOv3's attention
+  // logits overflow fp16.
+  bool pin_attention_fp32 = false;
   // Name of the image input; empty: the network's only input, or "pixel_values" among several.
   std::string input_name;
   // Optimization profile of the image input, each (N, 3, H, W). min <= opt <= max per dimension;
@@ -174,7 +181,7 @@ struct BuildResult {
   std::vector<uint8_t> timing_cache;  // the timing cache after this build (to pass to the next)
   Precision precision = Precision::kFp32;  // what was built
   std::string input_name;             // the input the profile was set on
-  int pinned_layers = 0;              // layers pinned to fp32 by pin_norms_fp32
+  int pinned_layers = 0;              // layers pinned to fp32 by pin_norms_fp32 (attention included)
   // TensorRT's messages of this build only (info and more severe), in order.
   std::vector<LogLine> log;
 };

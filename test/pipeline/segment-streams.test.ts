@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadModel, segmentStreams, segmentVideo, type Model, type RawImage, type StreamResult } from '../../lib';
 import { IterableSource } from '../../lib/video/sources/iterable-source';
+import { tinyModel as fixedModel } from '../helpers/models';
 import { decodeFrames, hasFfmpeg, noteNoFfmpeg, processesWith, tempDir, testVideo, tinyModel } from '../video/fixtures';
 
 noteNoFfmpeg('segmentStreams tests');
@@ -71,6 +72,16 @@ describe.skipIf(!hasFfmpeg)('segmentStreams', () => {
       for (let i = 0; i < alone.length; i++) for (let j = 0; j < alone[i]!.length; j++, total++) same += alone[i]![j] === together[i]![j] ? 1 : 0;
       expect(same / total).toBeGreaterThan(0.99);
     }
+  });
+
+  it('a model that takes one image per inference (fixed batch, or a TensorRT profile of max 1): rounds split to fit', async () => {
+    await using one = await loadModel(fixedModel({ fixedSize: { height: 128, width: 128, batch: 1 } }));
+    expect(one.maxBatch).toBe(1);
+    expect(model.maxBatch).toBe(Infinity);
+    const events = await all(segmentStreams(one, [a, b], { k: 3, batchDeadlineMs: 5000 }));
+    const shown = events.filter((e) => e.type === 'frame');
+    expect(shown).toHaveLength(32);
+    expect(shown.every((e) => e.type === 'frame' && e.batch === 1)).toBe(true);
   });
 
   it('a stalled source does not hold up the others; a failing one is reported and removed', async () => {

@@ -6,13 +6,17 @@ import { parseSize } from '../../util/size';
 import { oneOf } from '../../validate';
 import { flag, int, parse, required, str, type Options } from '../args';
 
-export const usage = `Usage: dinov3 build --model MODEL.onnx [--precision best|fp16|fp32]
+export const usage = `Usage: dinov3 build --model MODEL.onnx [--precision best|bf16|fp16|fp32]
                     [--size HxW | --min-size HxW --opt-size HxW --max-size HxW] [--batch N]
-                    [--workspace-mib 1024] [--cache-dir DIR] [--min-cosine 0.99] [--force] [--json]
+                    [--workspace-mib 1024] [--cache-dir DIR] [--min-cosine 0.999] [--force] [--json]
 
 Builds a TensorRT engine on this machine and caches it (engines/ or --cache-dir; key = model
-sha256 + TensorRT + CUDA + GPU + precision + sizes + flags). 'best' tries fp16 and keeps it only
-if it matches ONNX Runtime (per-token cosine >= --min-cosine, no NaN), else fp32. Ctrl-C cancels.`;
+sha256 + TensorRT + CUDA + GPU + precision + sizes + flags). 'best' tries bf16 (TensorRT 10),
+then fp16 with LayerNorm and attention in fp32, then fp32, and keeps the first whose outputs on
+the conformance photo match ONNX Runtime fp32 (per-token cosine >= --min-cosine, no NaN/Inf);
+each candidate's result is printed and kept in the sidecar. bf16 needs TensorRT 10. Ctrl-C cancels.
+--batch N: batches of 1 to N images per inference, optimised for N (several streams through one
+model: their number; \`segment\` and \`live\` with N inputs build for N themselves).`;
 
 const options: Options = {
   model: { type: 'string' },
@@ -48,7 +52,7 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
   const model = required(p, 'model', usage);
   const o: BuildEngineOptions = {};
   const precision = str(p, 'precision');
-  if (precision !== undefined) o.precision = oneOf(precision, '--precision', ['best', 'fp16', 'fp32'] as const) as Precision;
+  if (precision !== undefined) o.precision = oneOf(precision, '--precision', ['best', 'bf16', 'fp16', 'fp32'] as const) as Precision;
   const size = str(p, 'size');
   const [min, opt, max] = [str(p, 'min-size'), str(p, 'opt-size'), str(p, 'max-size')];
   if (size !== undefined && (min ?? opt ?? max) !== undefined) {
@@ -83,7 +87,8 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
     out(
       [
         `engine     ${e.planPath}${e.fromCache ? ' (from the cache)' : ''}`,
-        `precision  ${e.precision} — ${e.decision}`,
+        `precision  ${e.precision}`,
+        ...e.candidates.map((c) => `  ${c.precision.padEnd(5)} ${c.outcome.padEnd(9)} ${c.reason}`),
         `accuracy   min per-token cosine ${e.accuracy.minCosine.toFixed(5)}, mean ${e.accuracy.meanCosine.toFixed(5)}, max |diff| ${e.accuracy.maxAbsDiff.toExponential(2)}`,
         `profile    min [${e.profile.min.join(', ')}] opt [${e.profile.opt.join(', ')}] max [${e.profile.max.join(', ')}]`,
         `tensorrt   ${e.tensorrt}; build ${(e.buildMs / 1000).toFixed(1)} s`,

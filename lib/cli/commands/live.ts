@@ -74,7 +74,7 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
     ...(height === undefined ? {} : { height }),
     ...(fps === undefined ? {} : { frameRate: Number(fps) }),
   };
-  const model = await loadModel(modelPath, loadOptions(p));
+  const model = await loadModel(modelPath, loadOptions(p, uris.length));
   const sources: VideoSource[] = [];
   try {
     for (const uri of uris) sources.push(await openSource(uri, { ...sourceOptions, ...(uri.startsWith('test://') ? { live: true } : {}) }));

@@ -273,7 +273,7 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
         opened.push({ source, kind: source.decoder === 'images' ? 'dir' : 'video' });
       }
     } else if (inputs.length === 1) opened.push(await openSequenceOutput(output, inputs[0] as string, decoderOf(p)));
-    model = await loadModel(modelPath, loadOptions(p));
+    model = await loadModel(modelPath, loadOptions(p, inputs.length));
     checkPatchSize(int(p, 'patch-size'), model.info.patchSize);
     const fps = num(p, 'fps');
     const labels = str(p, 'labels');

@@ -197,6 +197,15 @@ TEST(trt_11_fp16_needs_an_fp16_onnx) {
   CHECK(code == trt::codes::kEngineBuild && contains(msg, "--dtype fp16"));
 }
 
+// bf16 exists from TensorRT 10 (weakly typed); 8.x refuses it naming the version it needs.
+TEST(trt_bf16_needs_tensorrt_10) {
+  if (trt_major() >= 10) return skip("trt_bf16_needs_tensorrt_10", "TensorRT 8.x only (10.x builds bf16: see the conformance tests)");
+  std::string code;
+  const std::string msg =
+      error_of([&] { module().build(conformance_build_options(trt::Precision::kBf16), nullptr); }, &code);
+  CHECK(code == trt::codes::kEngineBuild && contains(msg, "TensorRT 10"));
+}
+
 TEST(trt_version_is_reported) {
   const trt::VersionInfo v = module().version();
   std::printf("    compiled %s, runtime %s\n", v.compiled().c_str(), v.runtime().c_str());

@@ -65,7 +65,7 @@ void compare_all_cases(trt::Precision precision, const char* test) {
       CHECK(diff <= 1e-3);
     } else {
       const double cosine = min_token_cosine(got, expected, dim);
-      std::printf("    %s fp16 min token cosine %.5f (max |diff| %.3g)\n", c.tag.c_str(), cosine,
+      std::printf("    %s %s min token cosine %.5f (max |diff| %.3g)\n", c.tag.c_str(), trt::precision_name(precision), cosine,
                   max_abs_diff(got, expected));
       CHECK(cosine >= 0.99);
     }
@@ -76,6 +76,13 @@ void compare_all_cases(trt::Precision precision, const char* test) {
 }  // namespace
 
 TEST(trt_fp32_matches_conformance) { compare_all_cases(trt::Precision::kFp32, "trt_fp32_matches_conformance"); }
+
+// bf16 (TensorRT 10.x): no fp16 overflow, so no pins; same cosine bar as fp16.
+TEST(trt_bf16_cosine_matches_conformance) {
+  if (trt_major() < 10) return skip("trt_bf16_cosine_matches_conformance", "bf16 needs TensorRT 10");
+  if (trt_major() >= 11) return skip("trt_bf16_cosine_matches_conformance", "TensorRT 11 is strongly typed (bf16 needs a bf16 ONNX)");
+  compare_all_cases(trt::Precision::kBf16, "trt_bf16_cosine_matches_conformance");
+}
 
 TEST(trt_fp16_cosine_matches_conformance) {
   compare_all_cases(trt::Precision::kFp16, "trt_fp16_cosine_matches_conformance");

@@ -90,6 +90,7 @@ trt::BuildOptions conformance_build_options(trt::Precision precision) {
   o.onnx_path = model_path();
   o.precision = precision;
   o.pin_norms_fp32 = precision == trt::Precision::kFp16;
+  o.pin_attention_fp32 = o.pin_norms_fp32;
   o.min_shape = {1, 3, 224, 224};
   o.opt_shape = {1, 3, 320, 320};
   o.max_shape = {1, 3, 448, 480};

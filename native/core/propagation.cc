@@ -1,0 +1,186 @@
+#include "propagation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "error.h"
+#include "parallel.h"
+#include "vector_math.h"
+
+// The scoring loop has a baseline and an x86-64-v3 (AVX2 + FMA) clone, as kmeans_kernels.cc.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define DINOV3_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define DINOV3_MULTIVERSION
+#endif
+#define DINOV3_INLINE inline __attribute__((always_inline))
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+namespace dinov3 {
+namespace {
+
+typedef float v8f __attribute__((vector_size(32)));
+
+DINOV3_INLINE v8f load8(const float* p) {
+  v8f v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+DINOV3_INLINE float lanes_total(v8f a, float tail) {
+  return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7])) + tail;
+}
+
+DINOV3_INLINE float tail_dot(const float* a, const float* b, int64_t from, int64_t n) {
+  float t = 0;
+  for (int64_t i = from; i < n; ++i) t += a[i] * b[i];
+  return t;
+}
+
+// dot() of vector_math.h (same summation order), inlined into each clone.
+DINOV3_INLINE float dot8(const float* a, const float* b, int64_t n) {
+  const int64_t end = n - n % 8;
+  v8f acc = {};
+  for (int64_t i = 0; i < end; i += 8) acc += load8(a + i) * load8(b + i);
+  return lanes_total(acc, tail_dot(a, b, end, n));
+}
+
+constexpr int kTile = 8;  // targets per tile side: each context patch is loaded once per tile
+
+// True when context patch (rr, cc) lies in the neighbourhood of target (r, c).
+inline bool inside(int r, int c, int rr, int cc, const PropagationOptions& o) {
+  if (o.radius <= 0) return true;
+  const float dr = static_cast<float>(rr - r), dc = static_cast<float>(cc - c);
+  return o.circle ? dr * dr + dc * dc <= o.radius * o.radius : std::max(std::fabs(dr), std::fabs(dc)) <= o.radius;
+}
+
+// Scores of every target of the tile (grid rows r0..r1, cols c0..c1, exclusive ends) against every
+// context patch of its neighbourhood in every context frame, appended to scores[target] and
+// sources[target] (frame * n + patch). The tile's targets are scored together, context patch by
+// context patch, so each context token is read from memory once per tile rather than once per
+// target; four targets at a time share each load of it and keep four accumulator chains busy.
+DINOV3_MULTIVERSION
+void score_tile(const MatrixView& current, const float* context, int frames, int64_t n, int r0, int r1, int c0, int c1,
+                const PropagationOptions& o, std::vector<std::vector<float>>& scores,
+                std::vector<std::vector<int64_t>>& sources) {
+  const int64_t dim = current.dim;
+  const int64_t vec_end = dim - dim % 8;
+  const int reach = o.radius > 0 ? static_cast<int>(std::floor(o.radius)) : std::max(o.rows, o.cols);
+  const int tile_cols = c1 - c0;
+  std::vector<int> members;
+  members.reserve(kTile * kTile);
+  auto target = [&](int m) { return current.row(static_cast<int64_t>(r0 + m / tile_cols) * o.cols + c0 + m % tile_cols); };
+  for (int rr = std::max(0, r0 - reach); rr < std::min(o.rows, r1 + reach); ++rr) {
+    for (int cc = std::max(0, c0 - reach); cc < std::min(o.cols, c1 + reach); ++cc) {
+      // Which targets of the tile have (rr, cc) in their neighbourhood: the same in every frame.
+      members.clear();
+      for (int r = r0; r < r1; ++r)
+        for (int c = c0; c < c1; ++c)
+          if (inside(r, c, rr, cc, o)) members.push_back((r - r0) * tile_cols + (c - c0));
+      if (members.empty()) continue;
+      const int64_t q = static_cast<int64_t>(rr) * o.cols + cc;
+      for (int t = 0; t < frames; ++t) {
+        const float* g = context + (t * n + q) * dim;
+        auto put = [&](int m, float v) {
+          scores[m].push_back(v);
+          sources[m].push_back(t * n + q);
+        };
+        size_t i = 0;
+        for (; i + 4 <= members.size(); i += 4) {
+          const float* f0 = target(members[i]);
+          const float* f1 = target(members[i + 1]);
+          const float* f2 = target(members[i + 2]);
+          const float* f3 = target(members[i + 3]);
+          v8f a0 = {}, a1 = {}, a2 = {}, a3 = {};
+          for (int64_t d = 0; d < vec_end; d += 8) {
+            const v8f x = load8(g + d);
+            a0 += load8(f0 + d) * x;
+            a1 += load8(f1 + d) * x;
+            a2 += load8(f2 + d) * x;
+            a3 += load8(f3 + d) * x;
+          }
+          put(members[i], lanes_total(a0, tail_dot(f0, g, vec_end, dim)));
+          put(members[i + 1], lanes_total(a1, tail_dot(f1, g, vec_end, dim)));
+          put(members[i + 2], lanes_total(a2, tail_dot(f2, g, vec_end, dim)));
+          put(members[i + 3], lanes_total(a3, tail_dot(f3, g, vec_end, dim)));
+        }
+        for (; i < members.size(); ++i) put(members[i], dot8(target(members[i]), g, dim));
+      }
+    }
+  }
+}
+
+// out (labels values) for one target from its scores: keep the scores >= the k-th largest,
+// softmax at the temperature, the weighted mean of the sources' labels, renormalised.
+void blend(const std::vector<float>& scores, const std::vector<int64_t>& sources, const float* context_probs, int labels,
+           const PropagationOptions& o, std::vector<float>& best, std::vector<double>& acc, float* dst) {
+  const int k = static_cast<int>(std::min<size_t>(o.topk, scores.size()));
+  if (k == 0) {
+    std::fill(dst, dst + labels, 0.0f);
+    return;
+  }
+  std::fill(best.begin(), best.end(), -INFINITY);
+  for (float s : scores) {
+    if (s <= best[k - 1]) continue;
+    int pos = k - 1;
+    while (pos > 0 && s > best[pos - 1]) {
+      best[pos] = best[pos - 1];
+      --pos;
+    }
+    best[pos] = s;
+  }
+  const float threshold = best[k - 1], top = best[0];
+  std::fill(acc.begin(), acc.end(), 0.0);
+  for (size_t i = 0; i < scores.size(); ++i) {
+    if (!(scores[i] >= threshold)) continue;
+    const double w = std::exp((static_cast<double>(scores[i]) - top) / o.temperature);
+    const float* src = context_probs + sources[i] * labels;
+    for (int l = 0; l < labels; ++l) acc[l] += w * src[l];
+  }
+  double total = 0;
+  for (int l = 0; l < labels; ++l) total += acc[l];
+  // total is 0 only when every kept source has all-zero labels: the patch stays unlabelled.
+  for (int l = 0; l < labels; ++l) dst[l] = total > 0 ? static_cast<float>(acc[l] / total) : 0.0f;
+}
+
+}  // namespace
+
+void propagate_labels(const MatrixView& current, const float* context, int frames, const float* context_probs,
+                      int labels, const PropagationOptions& o, float* out) {
+  check_view(current, "current features");
+  const int64_t n = static_cast<int64_t>(o.rows) * o.cols;
+  require(o.rows > 0 && o.cols > 0 && current.rows == n, codes::kShapeMismatch,
+          "the current frame has " + std::to_string(current.rows) + " patches, the grid " + std::to_string(o.rows) + "x" +
+              std::to_string(o.cols) + " needs " + std::to_string(n));
+  require(frames >= 1 && context != nullptr && context_probs != nullptr, codes::kInvalidArgument,
+          "propagation needs at least one context frame");
+  require(labels >= 1, codes::kInvalidArgument, "propagation needs at least one label");
+  require(o.topk >= 1, codes::kInvalidArgument, "topk must be at least 1");
+  require(o.temperature > 0 && std::isfinite(o.temperature), codes::kInvalidArgument, "temperature must be positive");
+  const int tiles_r = (o.rows + kTile - 1) / kTile, tiles_c = (o.cols + kTile - 1) / kTile;
+
+  parallel_for(int64_t{tiles_r} * tiles_c, 1, [&](int64_t t0, int64_t t1, int64_t) {
+    std::vector<std::vector<float>> scores(kTile * kTile);
+    std::vector<std::vector<int64_t>> sources(kTile * kTile);
+    std::vector<float> best(static_cast<size_t>(o.topk));
+    std::vector<double> acc(labels);
+    for (int64_t tile = t0; tile < t1; ++tile) {
+      const int r0 = static_cast<int>(tile / tiles_c) * kTile, c0 = static_cast<int>(tile % tiles_c) * kTile;
+      const int r1 = std::min(o.rows, r0 + kTile), c1 = std::min(o.cols, c0 + kTile);
+      for (auto& v : scores) v.clear();
+      for (auto& v : sources) v.clear();
+      score_tile(current, context, frames, n, r0, r1, c0, c1, o, scores, sources);
+      for (int r = r0; r < r1; ++r) {
+        for (int c = c0; c < c1; ++c) {
+          const int m = (r - r0) * (c1 - c0) + (c - c0);
+          blend(scores[m], sources[m], context_probs, labels, o, best, acc, out + (static_cast<int64_t>(r) * o.cols + c) * labels);
+        }
+      }
+    }
+  });
+}
+
+}  // namespace dinov3
