@@ -1,8 +1,14 @@
 #!/usr/bin/env node
-// Feature-extraction benchmark (issue 2): ViT-S/16 at 224 and 448 on the CPU.
-//   raw       onnxruntime-node InferenceSession.run on a ready input tensor (no decode, no resize)
+// Feature-extraction benchmark (issues 2, 16): ViT-S/16 on the CPU, one image at a time.
+//   raw       onnxruntime-node InferenceSession.run on a ready input tensor (no decode, no resize),
+//             ONNX Runtime's default settings (its threads spin between operators)
+//   raw-nospin the same with spinning off (session.intra_op.allow_spinning = 0), the library's
+//             default since issue 16: the overhead column compares with this one (same settings)
 //   dinov3    this library end to end: model.extract(imagePath) = decode + resize + normalise + run
+//             (its own decode / preprocess / inference split, from Features.timings, is reported)
 //   tfjs      @huggingface/transformers image-feature-extraction pipeline on the same ONNX and image
+// Photos: the held-out-size class (1000x872, ~1 MP, PNG and JPEG, made from the coffee
+// conformance photo) and the 451x300 chelsea conformance PNG, at 224; chelsea also at 448.
 // The three run interleaved (A B C A B C ...) so machine drift hits them alike; medians reported.
 // Usage: npm run build && node bench/extract.mjs [--runs 15] [--model vits16]
 import { createRequire } from 'node:module';
@@ -24,48 +30,72 @@ const ort = (await import('onnxruntime-node')).default;
 
 const runs = Number(cliArg('runs', 15));
 const name = cliArg('model', 'vits16');
-const image = conformanceImage('chelsea');
 
 const modelPath = realSizeModel(name);
 const { pipeline, env } = await import('@huggingface/transformers');
 env.allowRemoteModels = false;
 env.localModelPath = '/';
+const sharpLib = (await import('sharp')).default;
+const photoPng = join(root, '.cache', 'bench-photo-1000x872.png');
+const photoJpeg = join(root, '.cache', 'bench-photo-1000x872.jpg');
+await sharpLib(conformanceImage('coffee')).resize(1000, 872).png().toFile(photoPng);
+await sharpLib(conformanceImage('coffee')).resize(1000, 872).jpeg({ quality: 90 }).toFile(photoJpeg);
+const CASES = [
+  { label: '1000x872 PNG', image: photoPng, size: 224 },
+  { label: '1000x872 JPEG', image: photoJpeg, size: 224 },
+  { label: '451x300 PNG (chelsea)', image: conformanceImage('chelsea'), size: 224 },
+  { label: '451x300 PNG (chelsea)', image: conformanceImage('chelsea'), size: 448 },
+];
 
 const rows = [];
 let concurrent;
 for (const size of [224, 448]) {
   const raw = await ort.InferenceSession.create(modelPath, { graphOptimizationLevel: 'all', executionProviders: ['cpu'] });
+  const rawNoSpin = await ort.InferenceSession.create(modelPath, { graphOptimizationLevel: 'all', executionProviders: ['cpu'],
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } });
   const model = await loadModel(modelPath, { size });
   const extractor = await pipeline('image-feature-extraction', huggingFaceFolder(name, size), { dtype: 'fp32', local_files_only: true });
+  for (const { label, image } of CASES.filter((k) => k.size === size)) {
+    // The raw run gets the exact tensor our preprocessing makes (its cost is not counted).
+    const img = await decodeImage(image);
+    const input = new Float32Array(3 * size * size);
+    await native().preprocess({ pixels: img.data, width: img.width, height: img.height, rowBytes: img.rowBytes, format: nativeFormat(img.format),
+      outWidth: size, outHeight: size, mean: new Float32Array(model.info.mean), std: new Float32Array(model.info.std), out: input });
+    const feeds = { pixel_values: new ort.Tensor('float32', input, [1, 3, size, size]) };
 
-  // The raw run gets the exact tensor our preprocessing makes (its cost is not counted).
-  const img = await decodeImage(image);
-  const input = new Float32Array(3 * size * size);
-  await native().preprocess({ pixels: img.data, width: img.width, height: img.height, rowBytes: img.rowBytes, format: nativeFormat(img.format),
-    outWidth: size, outHeight: size, mean: new Float32Array(model.info.mean), std: new Float32Array(model.info.std), out: input });
-  const feeds = { pixel_values: new ort.Tensor('float32', input, [1, 3, size, size]) };
-
-  const times = { raw: [], dinov3: [], tfjs: [] };
-  const once = {
-    raw: async () => raw.run(feeds),
-    dinov3: async () => (await model.extract(image)).dispose(),
-    tfjs: async () => extractor(image),
-  };
-  for (const k of Object.keys(once)) await once[k](); // warm-up
-  const { others, seconds } = await measured(async () => {
-    for (let i = 0; i < runs; i++) {
-      for (const k of Object.keys(once)) {
-        const t = performance.now();
-        await once[k]();
-        times[k].push(performance.now() - t);
+    const times = { raw: [], rawNoSpin: [], dinov3: [], tfjs: [] };
+    const parts = { decode: [], preprocess: [], inference: [] };
+    const once = {
+      raw: async () => raw.run(feeds),
+      rawNoSpin: async () => rawNoSpin.run(feeds),
+      dinov3: async () => {
+        const f = await model.extract(image);
+        parts.decode.push(f.timings.decodeMs);
+        parts.preprocess.push(f.timings.preprocessMs);
+        parts.inference.push(f.timings.inferenceMs);
+        f.dispose();
+      },
+      tfjs: async () => extractor(image),
+    };
+    for (const k of Object.keys(once)) await once[k](); // warm-up
+    for (const v of Object.values(parts)) v.length = 0;
+    const { others, seconds } = await measured(async () => {
+      for (let i = 0; i < runs; i++) {
+        for (const k of Object.keys(once)) {
+          const t = performance.now();
+          await once[k]();
+          times[k].push(performance.now() - t);
+        }
       }
-    }
-    return {};
-  });
-  const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
-  rows.push({ size, ...m, overhead: m.dinov3 / m.raw - 1, speedup: m.tfjs / m.dinov3, others, seconds });
+      return {};
+    });
+    const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+    const split = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, median(v)]));
+    rows.push({ label, size, ...m, split, overhead: m.dinov3 / m.rawNoSpin - 1, speedup: m.tfjs / m.dinov3, others, seconds });
+  }
   await model.dispose();
   await raw.release();
+  await rawNoSpin.release();
   await extractor.dispose?.();
 }
 
@@ -73,7 +103,8 @@ for (const size of [224, 448]) {
 // the conformance PNGs), both libraries called the same way (Promise.all). Ours overlaps decoding
 // and preprocessing with inference (ONNX Runtime runs in a worker thread); transformers.js runs
 // inference on the main thread. A third variant loads our model with { sessions: 2 } (two ONNX
-// Runtime sessions of cores/2 threads each, side by side).
+// Runtime sessions of cores/2 threads each, side by side); a fourth passes all 8 to one
+// model.extract([...]) call (one inference per image, pipelined).
 {
   const sharp = (await import('sharp')).default;
   const big = join(root, '.cache', 'bench-photo-1920x1280.jpg');
@@ -87,10 +118,11 @@ for (const size of [224, 448]) {
   const run = {
     dinov3: all(model),
     dinov3Sessions2: all(model2),
+    dinov3Array: async () => (await model.extract(requests)).forEach((f) => f.dispose()),
     tfjs: async () => Promise.all(requests.map((r) => extractor(r))),
   };
   for (const k of Object.keys(run)) await run[k]();
-  const times = { dinov3: [], dinov3Sessions2: [], tfjs: [] };
+  const times = { dinov3: [], dinov3Sessions2: [], dinov3Array: [], tfjs: [] };
   const { others, seconds } = await measured(async () => {
     for (let i = 0; i < Math.max(5, Math.ceil(runs / 2)); i++) {
       for (const k of Object.keys(run)) {
@@ -101,19 +133,20 @@ for (const size of [224, 448]) {
     }
     return {};
   });
-  concurrent = { requests: requests.length, dinov3: median(times.dinov3), sessions2: median(times.dinov3Sessions2), tfjs: median(times.tfjs), others, seconds };
+  concurrent = { requests: requests.length, dinov3: median(times.dinov3), sessions2: median(times.dinov3Sessions2), array: median(times.dinov3Array), tfjs: median(times.tfjs), others, seconds };
   await model.dispose();
   await model2.dispose();
 }
 
 console.log(`\n${name} on ${machine()}, ${new Date().toISOString().slice(0, 10)}, ${runs} interleaved runs, medians\n`);
-console.log('| input | raw InferenceSession.run | dinov3-trt extract (end to end) | transformers.js (end to end) | overhead vs raw | speed-up vs transformers.js | other processes |');
-console.log('|---|---|---|---|---|---|---|');
+console.log('| photo | input | raw run (ORT defaults) | raw run (spinning off) | dinov3-trt extract (end to end) | its decode | its preprocess | its inference | transformers.js (end to end) | overhead vs raw (spinning off) | speed-up vs transformers.js | other processes |');
+console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
-  console.log(`| ${r.size}x${r.size} | ${r.raw.toFixed(1)} ms | ${r.dinov3.toFixed(1)} ms | ${r.tfjs.toFixed(1)} ms | ${(r.overhead * 100).toFixed(1)} % | ${r.speedup.toFixed(2)}x | ${othersText(r)} |`);
+  console.log(`| ${r.label} | ${r.size}x${r.size} | ${r.raw.toFixed(1)} ms | ${r.rawNoSpin.toFixed(1)} ms | ${r.dinov3.toFixed(1)} ms | ${r.split.decode.toFixed(1)} ms | ${r.split.preprocess.toFixed(1)} ms | ${r.split.inference.toFixed(1)} ms | ${r.tfjs.toFixed(1)} ms | ${(r.overhead * 100).toFixed(1)} % | ${r.speedup.toFixed(2)}x | ${othersText(r)} |`);
 }
 console.log(`\n${concurrent.requests} requests in flight (Promise.all; a 1920x1280 JPEG and the conformance PNGs, 224x224):`);
 console.log(`  dinov3-trt ${concurrent.dinov3.toFixed(1)} ms (${(concurrent.tfjs / concurrent.dinov3).toFixed(2)}x transformers.js)`);
 console.log(`  dinov3-trt, sessions: 2 ${concurrent.sessions2.toFixed(1)} ms (${(concurrent.tfjs / concurrent.sessions2).toFixed(2)}x)`);
+console.log(`  dinov3-trt, one extract([...]) call (pipelined) ${concurrent.array.toFixed(1)} ms (${(concurrent.tfjs / concurrent.array).toFixed(2)}x)`);
 console.log(`  transformers.js ${concurrent.tfjs.toFixed(1)} ms`);
 console.log(`  other processes used ${othersText(concurrent)} of the machine meanwhile`);

@@ -128,6 +128,8 @@ export interface NativeCapabilities {
   tensorrt: NativeModuleStatus;
   capture: NativeModuleStatus;
   threads: number;
+  /** Resize kernel preprocessing uses (DINOV3_RESIZE_KERNEL or the CPU's best) and the ones this CPU can run. */
+  preprocess: { kernel: NativeResizeKernel; kernels: NativeResizeKernel[] };
 }
 
 // ---- Capture (native/addon/capture_ops.cc; the module is native/capture) ----------------------
@@ -328,7 +330,12 @@ export interface NativePreprocess {
   out: Float32Array;
   /** Where the tensor starts in `out` (floats). Default 0. */
   outOffset?: number;
+  /** Resize kernel: 'auto' (default: the one capabilities().preprocess.kernel names) or one by name. */
+  kernel?: NativeResizeKernel | 'auto';
 }
+
+/** The resize kernels of native/core/resize_kernels.h; all give the same bytes. */
+export type NativeResizeKernel = 'scalar' | 'sse4.1' | 'avx2' | 'neon';
 
 /** Arguments of {@link NativeBinding.overlayLabels}. */
 export interface NativeLabelOverlay {

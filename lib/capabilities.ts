@@ -27,6 +27,12 @@ export interface Capabilities {
   nvmm: ComponentStatus;
   /** Threads the native CPU kernels use. */
   threads: number;
+  /**
+   * The image resize kernel preprocessing runs ('scalar', 'sse4.1', 'avx2' or 'neon': the CPU's
+   * best, or DINOV3_RESIZE_KERNEL=scalar|auto|sse4.1|avx2|neon) and the kernels this CPU can run.
+   * All of them give the same bytes, PIL's.
+   */
+  preprocess: { kernel: string; kernels: string[] };
   /** Version of the native addon. */
   addonVersion: string;
 }
@@ -67,6 +73,7 @@ export function capabilities(): Capabilities {
     gstreamer: { ...capture },
     nvmm,
     threads: c.threads,
+    preprocess: { kernel: c.preprocess.kernel, kernels: [...c.preprocess.kernels] },
     addonVersion: b.version,
   };
 }

@@ -18,7 +18,11 @@ import { integer, invalid } from './validate';
 /** What a similarity map can be computed for: a patch, a pixel, a vector of `dim` values, or a patch of another image's features. */
 export type SimilarityTarget = PatchIndex | PixelPoint | Float32Array | { features: Features; row: number; col: number };
 
-/** Time spent in each stage, in milliseconds. */
+/**
+ * Time spent in each stage, in milliseconds. For several images in one call: with one batched
+ * inference, the batch's times (shared by its images); pipelined (ONNX Runtime, images to
+ * decode), this image's own decode, preprocessing and inference.
+ */
 export interface FeatureTimings {
   /** Decoding the image file/buffer (0 for raw pixels and tensors). */
   decodeMs: number;
@@ -26,7 +30,7 @@ export interface FeatureTimings {
   preprocessMs: number;
   /** The backend's inference call (for a batch: the whole batch). */
   inferenceMs: number;
-  /** From the call to the result. */
+  /** From the call to the result (pipelined: to this image's result). */
   totalMs: number;
 }
 

@@ -42,6 +42,26 @@ export interface LoadOptions {
    * TensorRT.
    */
   sessions?: number;
+  /**
+   * ONNX Runtime: whether each session's threads spin (busy-wait) between operators instead of
+   * sleeping (`session.intra_op.allow_spinning`). Spinning saves the wake-up of every operator
+   * but holds the cores while waiting, which slows whatever else runs (decoding, other
+   * sessions). Default false: measured (docs/BENCHMARKS.md, bench/ort-settings.mjs), spinning
+   * was at best 6 % faster (a pipeline on an idle machine) and up to several times slower when
+   * anything else wanted the cores. Ignored by TensorRT.
+   */
+  spinning?: boolean;
+  /**
+   * ONNX Runtime threads running independent graph nodes at once, with
+   * `executionMode: 'parallel'`. Default: ONNX Runtime's. Ignored by TensorRT.
+   */
+  interOpThreads?: number;
+  /**
+   * ONNX Runtime execution mode: 'sequential' (default; one node at a time, each on the intra-op
+   * threads) or 'parallel' (independent nodes at once on the inter-op threads; a ViT's graph is
+   * a chain, so this rarely helps). Ignored by TensorRT.
+   */
+  executionMode?: 'sequential' | 'parallel';
   /** Inference calls allowed to wait for the backend before ERR_DINO_BUSY. Default 64. */
   maxQueue?: number;
   /** Image decoding limits. */
@@ -68,5 +88,14 @@ export const DEFAULTS = {
   std: IMAGENET_STD,
   maxQueue: 64,
   sessions: 1,
+  /**
+   * ONNX Runtime threads do not spin between operators, for one session and for several.
+   * Measured with bench/ort-settings.mjs and bench/extract.mjs (docs/BENCHMARKS.md): spinning
+   * off was up to several times faster wherever anything else wanted the cores (a pipeline
+   * decoding the next images: -57 %, one session beside other processes: -45 to -77 %), 20 %
+   * faster for one session on an idle 2-core machine, and at worst 6 % slower (a pipeline on an
+   * idle machine).
+   */
+  spinning: false,
   backend: 'auto' as BackendChoice,
 } as const;

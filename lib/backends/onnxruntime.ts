@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 import { DinoError, toDinoError } from '../errors';
+import { DEFAULTS } from '../options';
 import { applyPrivacyDefaults } from '../privacy';
 import type { Backend, BackendResult, BackendTensor, HostTensor, IoInfo } from './backend';
 
@@ -26,6 +27,15 @@ export interface OnnxRuntimeOptions {
    * cores) with one session; the cores divided among the sessions with several.
    */
   intraOpThreads?: number;
+  /**
+   * Whether the intra-op (and, in parallel mode, inter-op) threads spin between operators
+   * instead of sleeping (`session.intra_op.allow_spinning`). Default: DEFAULTS.spinning (off).
+   */
+  spinning?: boolean;
+  /** Threads running independent nodes at once in 'parallel' execution mode. Default: ONNX Runtime's. */
+  interOpThreads?: number;
+  /** 'sequential' (default): one node at a time; 'parallel': independent nodes at once. */
+  executionMode?: 'sequential' | 'parallel';
   /** Graph optimisation level. Default 'all'. */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
 }
@@ -245,6 +255,10 @@ export class OnnxRuntimeBackend implements Backend {
     };
     const threads = options.intraOpThreads ?? (sessions > 1 ? Math.max(1, Math.floor(availableParallelism() / sessions)) : undefined);
     if (threads !== undefined) sessionOptions.intraOpNumThreads = threads;
+    const spin = (options.spinning ?? DEFAULTS.spinning) ? '1' : '0';
+    sessionOptions.extra = { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } };
+    if (options.executionMode !== undefined) sessionOptions.executionMode = options.executionMode;
+    if (options.interOpThreads !== undefined) sessionOptions.interOpNumThreads = options.interOpThreads;
     const started = await Promise.allSettled(Array.from({ length: sessions }, () => SessionWorker.create(model, sessionOptions)));
     const ok = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -60,6 +60,9 @@ export async function createBackend(modelPath: string, options: LoadOptions, gra
     OnnxRuntimeBackend.create(modelPath, {
       ...(options.threads === undefined ? {} : { intraOpThreads: options.threads }),
       ...(options.sessions === undefined ? {} : { sessions: options.sessions }),
+      ...(options.spinning === undefined ? {} : { spinning: options.spinning }),
+      ...(options.interOpThreads === undefined ? {} : { interOpThreads: options.interOpThreads }),
+      ...(options.executionMode === undefined ? {} : { executionMode: options.executionMode }),
     });
   if (choice === 'onnxruntime') return { backend: await ort() };
   const unavailable = tensorrtUnavailable();

@@ -17,9 +17,10 @@ import { decodeImage, nativeFormat, type DecodedImage, type ImageInput } from '.
 import { DEFAULTS, type ExtractOptions, type LoadOptions } from '../options';
 import { Limiter } from '../util/limiter';
 import { checkPatchMultiple, formatSize, parseSize, type Size } from '../util/size';
-import { integer, invalid, isObject, signalArg, throwIfAborted } from '../validate';
+import { boolean, integer, invalid, isObject, oneOf, signalArg, throwIfAborted } from '../validate';
 import { detectContract, probeSize, resolveContract, type ResolvedContract } from './contract';
 import { readGraphFacts, type GraphSummary } from './graph-facts';
+import { pipelined } from './pipelined';
 import { readPreprocessorConfig } from './preprocessor-config';
 import { tokensFromOutputs } from './tokens';
 
@@ -102,7 +103,10 @@ export class Model {
   }
 
   /**
-   * Extracts features of one image, or of several images as one batch (one inference).
+   * Extracts features of one image, or of several images. Several images run as one batch (one
+   * inference) on TensorRT, for raw pixels and for fixed-batch models; on ONNX Runtime, images to
+   * decode (paths, encoded buffers) run one by one, pipelined: the next images are decoded and
+   * preprocessed while the current one is inferred (same features, less time: docs/BENCHMARKS.md).
    * @example
    * ```ts
    * const f = await model.extract('photo.jpg', { size: 448 });
@@ -115,6 +119,7 @@ export class Model {
     const many = Array.isArray(images);
     const list = (many ? images : [images]) as readonly ImageInput[];
     if (list.length === 0) invalid('images', 'at least one image', images);
+    if (list.length > 1 && this.#pipelines(list)) return this.#extractPipelined(list, options);
     const result = await this.#track(async () => {
       const start = now();
       const size = this.#sizeFor(options.size, list.length);
@@ -134,6 +139,48 @@ export class Model {
       });
     });
     return many ? result : (result[0] as Features);
+  }
+
+  /**
+   * Whether extract() of several images runs them one by one, pipelined: on ONNX Runtime (CPU:
+   * a batch costs what its images cost one by one, and the next images' decoding and
+   * preprocessing overlap the current inference, on another session too with `sessions` > 1),
+   * for a model without a fixed batch, when some image needs decoding (raw frames have little to
+   * overlap and keep one inference per call, as the multi-stream pipeline expects).
+   */
+  #pipelines(list: readonly ImageInput[]): boolean {
+    return (
+      this.#backend.name !== 'tensorrt' &&
+      this.#contract.fixedBatch === undefined &&
+      list.some((i) => typeof i === 'string' || i instanceof Uint8Array)
+    );
+  }
+
+  /** extract() of several images, pipelined (see #pipelines): each image is its own inference. */
+  async #extractPipelined(list: readonly ImageInput[], options: ExtractOptions): Promise<Features[]> {
+    return this.#track(async () => {
+      const start = now();
+      const size = this.#sizeFor(options.size, 1);
+      const signal = signalArg(options.signal, 'signal');
+      throwIfAborted(signal, 'extract');
+      const decodeOptions = options.decode ?? this.#decode ?? {};
+      const prepare = async (i: number): Promise<{ input: BackendTensor; image: Size; decodeMs: number; preprocessMs: number }> => {
+        throwIfAborted(signal, 'extract');
+        const item = list[i] as ImageInput;
+        const decodeStart = now();
+        const decoded = await decodeImage(item, decodeOptions);
+        const decodeMs = typeof item === 'string' || item instanceof Uint8Array ? now() - decodeStart : 0;
+        throwIfAborted(signal, 'extract');
+        const prepStart = now();
+        const input = await this.#preprocess([decoded], size);
+        return { input, image: { height: decoded.height, width: decoded.width }, decodeMs, preprocessMs: now() - prepStart };
+      };
+      const features = await pipelined(list.length, { ahead: this.#backend.concurrency + 1, inferring: this.#backend.concurrency }, prepare, async (p) => {
+        const [f] = await this.#infer(p.input, size, [p.image], signal, { decodeMs: p.decodeMs, preprocessMs: p.preprocessMs, start });
+        return f as Features;
+      });
+      return features;
+    });
   }
 
   /**
@@ -380,6 +427,9 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
   if (!isObject(options as unknown)) invalid('options', 'an options object', options);
   if (options.threads !== undefined) integer(options.threads, 'threads', 1, 1024);
   if (options.sessions !== undefined) integer(options.sessions, 'sessions', 1, 64);
+  if (options.spinning !== undefined) boolean(options.spinning, 'spinning');
+  if (options.interOpThreads !== undefined) integer(options.interOpThreads, 'interOpThreads', 1, 1024);
+  if (options.executionMode !== undefined) oneOf(options.executionMode, 'executionMode', ['sequential', 'parallel'] as const);
   if (options.maxQueue !== undefined) integer(options.maxQueue, 'maxQueue', 0);
   const abs = resolvePath(path);
   try {

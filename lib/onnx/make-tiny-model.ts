@@ -36,6 +36,9 @@ and pooler_output [batch,dim].
   --opset <16|17>       17 uses LayerNormalization; 16 the decomposed form (17)
   --dtype <t>           float32 or float16 (float32)
   --seed <n>            weight seed (0)
+  --quantize dynamic    linear layers quantised as ONNX Runtime's dynamic quantisation writes
+                        them (DynamicQuantizeLinear + MatMulInteger, int8 weights of the same
+                        seed): the model_quantized.onnx of the float model (float32 only)
   --fixed-size <HxW>    static input size, e.g. 224x224 (dynamic by default)
   -h, --help            show this help
 `;
@@ -64,6 +67,8 @@ function toOptions(values: Record<string, string | boolean | undefined>): TinyDi
   if (opset !== undefined && opset !== 16 && opset !== 17) throw new UsageError(`--opset expects 16 or 17, got ${opset}`);
   const dtype = str('dtype');
   if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float16') throw new UsageError(`--dtype expects float32 or float16, got "${dtype}"`);
+  const quantize = str('quantize');
+  if (quantize !== undefined && quantize !== 'dynamic') throw new UsageError(`--quantize expects dynamic, got "${quantize}"`);
   // Absent options stay undefined, which means "use the default".
   return {
     dim: intOption('dim', str('dim')),
@@ -76,6 +81,7 @@ function toOptions(values: Record<string, string | boolean | undefined>): TinyDi
     opset,
     dtype,
     fixedSize: parseFixedSize(str('fixed-size')),
+    quantize,
   };
 }
 
@@ -102,6 +108,7 @@ export async function main(argv: readonly string[], io: MakeTinyModelIo = defaul
         'mlp-ratio': { type: 'string' },
         opset: { type: 'string' },
         dtype: { type: 'string' },
+        quantize: { type: 'string' },
         seed: { type: 'string' },
         'fixed-size': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -124,7 +131,7 @@ export async function main(argv: readonly string[], io: MakeTinyModelIo = defaul
     const size = c.fixedSize ? `${c.fixedSize.height}x${c.fixedSize.width}` : 'dynamic';
     io.stdout(
       `wrote ${written.path} (${written.bytes} bytes): dim ${c.dim}, depth ${c.depth}, heads ${c.heads}, ` +
-        `registers ${c.registers}, patch ${c.patchSize}, opset ${c.opset}, ${c.dtype}, seed ${c.seed}, input ${size}\n`,
+        `registers ${c.registers}, patch ${c.patchSize}, opset ${c.opset}, ${c.dtype}${c.quantize ? `, quantised (${c.quantize})` : ''}, seed ${c.seed}, input ${size}\n`,
     );
     return 0;
   } catch (err) {

@@ -41,6 +41,14 @@ export interface TinyDinov3Options {
   readonly layerScale?: number;
   /** RoPE base period (default 100, DINOv3's `rope_theta`). */
   readonly ropeTheta?: number;
+  /**
+   * 'dynamic': every linear layer quantised as ONNX Runtime's dynamic quantisation writes it
+   * (`model_quantized.onnx` of the community exports): activations by DynamicQuantizeLinear
+   * (uint8), weights int8 per tensor (symmetric), MatMulInteger, then rescaled to float. The
+   * float weights are those of the same seed without it, so the pair compares like
+   * model.onnx / model_quantized.onnx. float32 only.
+   */
+  readonly quantize?: 'dynamic';
 }
 
 /** Fully resolved options. */
@@ -57,6 +65,7 @@ export interface TinyDinov3Config {
   readonly fixedSize: TinyDinov3FixedSize | undefined;
   readonly layerScale: number;
   readonly ropeTheta: number;
+  readonly quantize: 'dynamic' | undefined;
   /** LayerNorm epsilon (1e-5, as DINOv3's HF config). */
   readonly eps: number;
 }
@@ -109,5 +118,8 @@ export function resolveTinyDinov3Options(options: TinyDinov3Options = {}): TinyD
   }
   const layerScale = positive('layerScale', options.layerScale, 0.5);
   const ropeTheta = positive('ropeTheta', options.ropeTheta, 100);
-  return { patchSize, dim, depth, heads, registers, mlpRatio, seed, opset, dtype, fixedSize, layerScale, ropeTheta, eps: 1e-5 };
+  const quantize = options.quantize;
+  if (quantize !== undefined && quantize !== 'dynamic') throw bad('quantize', "'dynamic'", quantize);
+  if (quantize !== undefined && dtype !== 'float32') throw bad('quantize', "no quantisation with dtype 'float16'", quantize);
+  return { patchSize, dim, depth, heads, registers, mlpRatio, seed, opset, dtype, fixedSize, layerScale, ropeTheta, quantize, eps: 1e-5 };
 }

@@ -88,9 +88,30 @@ class TinyDinov3Graph {
 
   /** `x @ W (+ b)` with W stored [in, out] as MatMul wants it. */
   linear(x: string, prefix: string, inDim: number, outDim: number, bias: boolean): string {
-    const w = this.random(`${prefix}.weight`, [inDim, outDim], WEIGHT_STD);
-    const y = this.g.op('MatMul', [x, w]);
+    const y = this.cfg.quantize === 'dynamic' ? this.quantizedMatMul(x, `${prefix}.weight`, [inDim, outDim]) : this.g.op('MatMul', [x, this.random(`${prefix}.weight`, [inDim, outDim], WEIGHT_STD)]);
     return bias ? this.g.op('Add', [y, this.random(`${prefix}.bias`, [outDim], WEIGHT_STD)]) : y;
+  }
+
+  /**
+   * `x @ W` as ONNX Runtime's dynamic quantisation writes it: x to uint8 by DynamicQuantizeLinear,
+   * W (the float weights of `name`) to int8 with one symmetric scale, MatMulInteger, Cast, and
+   * the product of the two scales.
+   */
+  quantizedMatMul(x: string, name: string, dims: readonly [number, number]): string {
+    const g = this.g;
+    const w = new Xorshift32(this.cfg.seed, name).normals(dims[0] * dims[1], WEIGHT_STD, 0);
+    let maxAbs = 0;
+    for (const v of w) maxAbs = Math.max(maxAbs, Math.abs(v));
+    const scale = maxAbs / 127 || 1;
+    const q = new Uint8Array(w.length);
+    for (let i = 0; i < w.length; i++) q[i] = Math.max(-127, Math.min(127, Math.round((w[i] as number) / scale))) & 0xff;
+    const wq = g.initializer({ name: `${name}_quantized`, dataType: DataType.INT8, dims, rawData: q });
+    const wZero = g.initializer({ name: `${name}_zero_point`, dataType: DataType.INT8, dims: [], rawData: new Uint8Array(1) });
+    const wScale = g.float32(`${name}_scale`, [], [scale]);
+    const [xq, xScale, xZero] = g.node('DynamicQuantizeLinear', [x], {}, { outputs: 3 }) as [string, string, string];
+    const product = g.op('MatMulInteger', [xq, wq, xZero, wZero]);
+    const asFloat = g.op('Cast', [product], { to: attr.int(DataType.FLOAT) });
+    return g.op('Mul', [asFloat, g.op('Mul', [xScale, wScale])]);
   }
 
   /** LayerNorm over the last axis: one op at opset 17, the decomposed form at opset 16. */

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "../core/parallel.h"
+#include "../core/resize_kernels.h"
 #include "ops.h"
 #include "plugins.h"
 #ifdef DINOV3_WITH_CUDA
@@ -52,6 +53,17 @@ Napi::Object plugin_info(Napi::Env env, const PluginStatus& s) {
   return o;
 }
 
+// The resize/preprocess kernel in use and the ones this CPU can run.
+Napi::Object preprocess_info(Napi::Env env) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("kernel", resize_kernel_name(selected_resize_kernel()));
+  Napi::Array kernels = Napi::Array::New(env);
+  uint32_t i = 0;
+  for (ResizeKernel k : supported_resize_kernels()) kernels.Set(i++, resize_kernel_name(k));
+  o.Set("kernels", kernels);
+  return o;
+}
+
 Napi::Value Capabilities(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -59,6 +71,7 @@ Napi::Value Capabilities(const Napi::CallbackInfo& info) {
   o.Set("tensorrt", plugin_info(env, tensorrt_status()));
   o.Set("capture", plugin_info(env, capture_status()));
   o.Set("threads", thread_count());
+  o.Set("preprocess", preprocess_info(env));
   return o;
 }
 

@@ -5,6 +5,7 @@
 
 #include "../core/half.h"
 #include "../core/preprocess.h"
+#include "../core/resize_kernels.h"
 #include "args.h"
 #include "errors.h"
 #include "ops.h"
@@ -57,7 +58,20 @@ Normalization normalization_arg(const Napi::Value& mean, const Napi::Value& stde
   return n;
 }
 
-// preprocess({ pixels, width, height, rowBytes, format, outWidth, outHeight, mean, std, out, outOffset })
+// The `kernel` option: absent or 'auto' = the selected kernel, else one by name (tests and benchmarks).
+ResizeKernel kernel_option(Napi::Env env, const Napi::Object& o) {
+  const Napi::Value v = o.Get("kernel");
+  if (v.IsUndefined()) return selected_resize_kernel();
+  if (!v.IsString()) throw_invalid(env, "kernel must be a string");
+  const std::string name = v.As<Napi::String>().Utf8Value();
+  if (name == "auto") return selected_resize_kernel();
+  ResizeKernel k;
+  if (!parse_resize_kernel(name, &k)) throw_invalid(env, "unknown resize kernel '" + name + "'");
+  if (!resize_kernel_supported(k)) throw_invalid(env, "resize kernel '" + name + "' is not available on this CPU or build");
+  return k;
+}
+
+// preprocess({ pixels, width, height, rowBytes, format, outWidth, outHeight, mean, std, out, outOffset, kernel })
 Napi::Value Preprocess(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Napi::Object o = options_arg(info[0], "preprocess");
@@ -73,10 +87,11 @@ Napi::Value Preprocess(const Napi::CallbackInfo& info) {
   }
   float* dst = out.data + offset;
   const ImageView view = img.image;
+  const ResizeKernel kernel = kernel_option(env, o);
   return PromiseWorker<bool>::Start(
       env, "dinov3.preprocess",
       [=] {
-        preprocess(view, out_w, out_h, norm, dst);
+        preprocess(view, out_w, out_h, norm, dst, kernel);
         return true;
       },
       [](Napi::Env e, bool&, const Napi::Array&) { return e.Undefined(); }, {img.keep_alive, out.value});

@@ -6,6 +6,8 @@
 
 #include "error.h"
 #include "parallel.h"
+#include "resize_kernels.h"
+#include "resize_rows.h"
 
 namespace dinov3 {
 namespace {
@@ -125,8 +127,10 @@ ResampleAxis bilinear_axis(int in_size, int out_size) {
   return axis;
 }
 
-void resize_rgb(const ImageView& src, int out_width, int out_height, uint8_t* out_rgb) {
-  check_image(src, out_width, out_height);
+namespace {
+
+// The scalar reference: PIL's loops as they are.
+void resize_rgb_scalar(const ImageView& src, int out_width, int out_height, uint8_t* out_rgb) {
   std::vector<uint8_t> rgb = to_rgb(src);
   const int in_w = src.width, in_h = src.height;
 
@@ -180,10 +184,10 @@ void resize_rgb(const ImageView& src, int out_width, int out_height, uint8_t* ou
   });
 }
 
-void preprocess(const ImageView& src, int out_width, int out_height, const Normalization& norm,
-                float* out_nchw) {
+void preprocess_scalar(const ImageView& src, int out_width, int out_height, const Normalization& norm,
+                       float* out_nchw) {
   std::vector<uint8_t> rgb(static_cast<size_t>(out_width) * out_height * 3);
-  resize_rgb(src, out_width, out_height, rgb.data());
+  resize_rgb_scalar(src, out_width, out_height, rgb.data());
   const int64_t plane = static_cast<int64_t>(out_width) * out_height;
   // Same float32 operations as torchvision: (x / 255) then (x - mean) / std.
   for (int c = 0; c < 3; ++c) {
@@ -195,6 +199,59 @@ void preprocess(const ImageView& src, int out_width, int out_height, const Norma
       out[i] = (v - mean) / stdev;
     }
   }
+}
+
+
+// The row kernels of `kernel`, or nullptr for the scalar reference.
+const RowKernels* vector_kernels(ResizeKernel kernel) {
+  if (kernel == ResizeKernel::kScalar) return nullptr;
+  require(resize_kernel_supported(kernel), codes::kInvalidArgument,
+          std::string("resize kernel ") + resize_kernel_name(kernel) + " is not available on this CPU or build");
+  return row_kernels(kernel);
+}
+
+}  // namespace
+
+void resize_rgb(const ImageView& src, int out_width, int out_height, uint8_t* out_rgb, ResizeKernel kernel) {
+  check_image(src, out_width, out_height);
+  const RowKernels* k = vector_kernels(kernel);
+  if (k == nullptr) return resize_rgb_scalar(src, out_width, out_height, out_rgb);
+  const int64_t length = static_cast<int64_t>(out_width) * 3;
+  resize_rows(*k, src, out_width, out_height,
+              [&](int64_t y, const uint8_t* row) { std::copy(row, row + length, out_rgb + y * length); });
+}
+
+void resize_rgb(const ImageView& src, int out_width, int out_height, uint8_t* out_rgb) {
+  resize_rgb(src, out_width, out_height, out_rgb, selected_resize_kernel());
+}
+
+void preprocess(const ImageView& src, int out_width, int out_height, const Normalization& norm, float* out_nchw,
+                ResizeKernel kernel) {
+  check_image(src, out_width, out_height);
+  for (float s : norm.std) require(s != 0.0f, codes::kInvalidArgument, "normalisation std must not be zero");
+  const RowKernels* k = vector_kernels(kernel);
+  if (k == nullptr) return preprocess_scalar(src, out_width, out_height, norm, out_nchw);
+  // Normalisation fused into the last pass: each level's float, computed once with the scalar
+  // path's operations (so the same bits), looked up per pixel as each output row is finished.
+  float table[3][256];
+  for (int c = 0; c < 3; ++c) {
+    for (int v = 0; v < 256; ++v) table[c][v] = (static_cast<float>(v) / 255.0f - norm.mean[c]) / norm.std[c];
+  }
+  const int64_t plane = static_cast<int64_t>(out_width) * out_height;
+  resize_rows(*k, src, out_width, out_height, [&](int64_t y, const uint8_t* row) {
+    float* r = out_nchw + y * out_width;
+    float* g = r + plane;
+    float* b = g + plane;
+    for (int x = 0; x < out_width; ++x) {
+      r[x] = table[0][row[3 * x]];
+      g[x] = table[1][row[3 * x + 1]];
+      b[x] = table[2][row[3 * x + 2]];
+    }
+  });
+}
+
+void preprocess(const ImageView& src, int out_width, int out_height, const Normalization& norm, float* out_nchw) {
+  preprocess(src, out_width, out_height, norm, out_nchw, selected_resize_kernel());
 }
 
 }  // namespace dinov3

@@ -12,6 +12,8 @@
 
 namespace dinov3 {
 
+enum class ResizeKernel : int;  // resize_kernels.h
+
 enum class PixelFormat : int { kRGB = 0, kRGBA = 1, kBGR = 2, kBGRA = 3, kGray = 4 };
 
 int channels_of(PixelFormat format);
@@ -48,11 +50,18 @@ ResampleAxis bilinear_axis(int in_size, int out_size);
 void to_packed_rgb(const ImageView& src, uint8_t* out_rgb);
 
 // Resizes to out_width x out_height RGB (interleaved, 3 bytes per pixel) exactly as PIL does for
-// an RGB image. Alpha is dropped first, BGR is swapped, gray is replicated.
+// an RGB image. Alpha is dropped first, BGR is swapped, gray is replicated. Runs the kernel
+// selected_resize_kernel() names; every kernel gives the same bytes.
 void resize_rgb(const ImageView& src, int out_width, int out_height, uint8_t* out_rgb);
 
 // Writes the normalised NCHW float tensor (3 * out_height * out_width floats) for one image.
 void preprocess(const ImageView& src, int out_width, int out_height, const Normalization& norm,
                 float* out_nchw);
+
+// The same with an explicit kernel (ResizeKernel::kScalar is the reference, the code above in
+// plain C++); a kernel this CPU lacks throws ERR_DINO_INVALID_ARGUMENT.
+void resize_rgb(const ImageView& src, int out_width, int out_height, uint8_t* out_rgb, ResizeKernel kernel);
+void preprocess(const ImageView& src, int out_width, int out_height, const Normalization& norm, float* out_nchw,
+                ResizeKernel kernel);
 
 }  // namespace dinov3

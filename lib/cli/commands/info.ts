@@ -1,17 +1,30 @@
 /** `dinov3 info`: what a model is and what this machine can run. */
 import { capabilities } from '../../capabilities';
 import { loadModel } from '../../model/model';
-import { formatSize } from '../../util/size';
-import { flag, parse, required, str, type Options } from '../args';
+import { formatSize, parseSize } from '../../util/size';
+import { flag, list, parse, required, str, type Options } from '../args';
 import { loadOptions } from '../model-options';
+import { compareModels, comparisonImage, type TokenAgreement } from './compare-models';
 
 export const usage = `Usage: dinov3 info --model MODEL.onnx [--backend auto|onnxruntime|tensorrt] [--json]
+                   [--compare REFERENCE.onnx [--image IMAGE ...] [--size HxW]]
        dinov3 info --capabilities [--json]
 
 Prints the model contract detected from the file (input, output layout, patch size, registers,
-dim, fixed or dynamic size, opset, LayerNormalization/If nodes) and this machine's capabilities.`;
+dim, fixed or dynamic size, opset, LayerNormalization/If nodes) and this machine's capabilities.
+--compare: the accuracy of MODEL against REFERENCE (e.g. model_quantized.onnx or model_fp16.onnx
+against model.onnx): the cosine of every output token (CLS, registers, patches) of the same
+images (--image, repeatable; default a synthetic scene) at the same size, mean and minimum.`;
 
-const options: Options = { model: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, capabilities: { type: 'boolean' } };
+const options: Options = {
+  model: { type: 'string' },
+  backend: { type: 'string' },
+  json: { type: 'boolean' },
+  capabilities: { type: 'boolean' },
+  compare: { type: 'string' },
+  image: { type: 'string', multiple: true },
+  size: { type: 'string' },
+};
 
 export async function run(argv: readonly string[], out: (s: string) => void): Promise<void> {
   const p = parse(argv, options);
@@ -23,8 +36,20 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
   const model = await loadModel(required(p, 'model', usage), loadOptions(p));
   try {
     const i = model.info;
+    const referencePath = str(p, 'compare');
+    let agreement: TokenAgreement | undefined;
+    if (referencePath !== undefined) {
+      const reference = await loadModel(referencePath, loadOptions(p));
+      try {
+        const images = list(p, 'image');
+        const sizeText = str(p, 'size');
+        agreement = await compareModels(model, reference, images.length > 0 ? images : [comparisonImage()], sizeText === undefined ? i.defaultSize : parseSize(sizeText, '--size'));
+      } finally {
+        await reference.dispose();
+      }
+    }
     if (flag(p, 'json')) {
-      out(JSON.stringify({ model: i, capabilities: caps }, null, 2));
+      out(JSON.stringify({ model: i, capabilities: caps, ...(agreement ? { compare: { reference: referencePath, ...agreement } } : {}) }, null, 2));
       return;
     }
     out(
@@ -40,6 +65,12 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
         `normalise    mean [${i.mean.join(', ')}] std [${i.std.join(', ')}]`,
         `graph        opset ${i.graph.opset ?? '?'}, ${i.graph.nodes} nodes, ${(i.graph.parameterBytes / 1e6).toFixed(1)} MB of weights${i.graph.externalData ? ' (external data)' : ''}`,
         `             LayerNormalization: ${i.graph.hasLayerNorm ? 'yes (TensorRT 8.5 cannot parse it; export at opset 16 for JetPack 5)' : 'no'}; If nodes: ${i.graph.hasIf ? 'yes (RoPE export problem on TensorRT 10.3; re-export with tools/export-onnx.py)' : 'no'}`,
+        ...(agreement
+          ? [
+              `compare      against ${referencePath}: per-token cosine mean ${agreement.meanCosine.toFixed(5)}, min ${agreement.minCosine.toFixed(5)}`,
+              `             (${agreement.tokens} tokens of ${agreement.images} image(s) at ${formatSize(agreement.size)})`,
+            ]
+          : []),
         '',
         formatCapabilities(caps),
       ].join('\n'),
@@ -59,5 +90,6 @@ function formatCapabilities(c: ReturnType<typeof capabilities>): string {
     `gstreamer    ${status(c.gstreamer)}`,
     `nvmm         ${status(c.nvmm)}`,
     `cpu threads  ${c.threads}`,
+    `preprocess   ${c.preprocess.kernel} (available: ${c.preprocess.kernels.join(', ')})`,
   ].join('\n');
 }

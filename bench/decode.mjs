@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// Decode breakdown (issue 16): where the time goes between an encoded ~1 MP photo (PNG and JPEG,
+// 1000x872, made from the coffee conformance photo) and the raw pixels the native preprocessing
+// reads. Stages, each timed alone, interleaved (A B C ... A B C ...), medians:
+//   read        fs.readFile of the file (sharp reads the file itself; this is the I/O share)
+//   decode      sharp(buffer).raw(): the codec alone, no colour conversion
+//   + srgb      sharp(buffer).toColourspace('srgb').raw(): what the library asks for
+//   library     decodeImage(path): the library's decode (stat + sharp from the path + srgb)
+//   copy        one copy of the decoded pixels (Buffer.from), for scale: the library makes none
+//               between sharp's output and the native preprocessing, which reads it in place
+//   preprocess  native preprocessing of the decoded pixels to 224x224 (the vectorised kernel)
+// The load other processes put on the machine is reported.
+// Usage: npm run build && node bench/decode.mjs [--runs 31]
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+import { cliArg, conformanceImage, machine, median, root } from './models.mjs';
+
+const require = createRequire(import.meta.url);
+const sharp = require('sharp');
+const { decodeImage, nativeFormat } = require(join(root, 'dist', 'image', 'input.js'));
+const { native } = require(join(root, 'dist', 'binding.js'));
+const { measured, othersText } = require('./cpu-load.cjs');
+
+const runs = Number(cliArg('runs', 31));
+const photos = {
+  png: join(root, '.cache', 'bench-photo-1000x872.png'),
+  jpeg: join(root, '.cache', 'bench-photo-1000x872.jpg'),
+};
+await sharp(conformanceImage('coffee')).resize(1000, 872).png().toFile(photos.png);
+await sharp(conformanceImage('coffee')).resize(1000, 872).jpeg({ quality: 90 }).toFile(photos.jpeg);
+const mean = new Float32Array([0.485, 0.456, 0.406]);
+const std = new Float32Array([0.229, 0.224, 0.225]);
+
+console.log(`# decode breakdown, ${machine()}, sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}, ${sharp.concurrency()} libvips thread(s)), medians of ${runs}, ms\n`);
+console.log('| photo | read | decode | decode + srgb | library decodeImage | copy | preprocess 224 | other processes |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+for (const [kind, path] of Object.entries(photos)) {
+  const bytes = await readFile(path);
+  const img = await decodeImage(path);
+  const out = new Float32Array(3 * 224 * 224);
+  const stages = {
+    read: () => readFile(path),
+    decode: () => sharp(bytes, { failOn: 'error' }).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }),
+    srgb: () => sharp(bytes, { failOn: 'error' }).toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }),
+    library: () => decodeImage(path),
+    copy: async () => Buffer.from(img.data),
+    preprocess: () => native().preprocess({ pixels: img.data, width: img.width, height: img.height, rowBytes: img.rowBytes,
+      format: nativeFormat(img.format), outWidth: 224, outHeight: 224, mean, std, out }),
+  };
+  const times = Object.fromEntries(Object.keys(stages).map((k) => [k, []]));
+  for (const fn of Object.values(stages)) await fn();
+  const m = await measured(async () => {
+    for (let r = 0; r < runs; r++) {
+      for (const [k, fn] of Object.entries(stages)) {
+        const t = performance.now();
+        await fn();
+        times[k].push(performance.now() - t);
+      }
+    }
+    return {};
+  });
+  const md = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v).toFixed(2)]));
+  console.log(`| ${kind} ${img.width}x${img.height} ${img.format} | ${md.read} | ${md.decode} | ${md.srgb} | ${md.library} | ${md.copy} | ${md.preprocess} | ${othersText(m)} |`);
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// Quantised model against the float one (issue 16): a ViT-S/16-shaped pair written by the tiny
+// generator from one seed (dim 384, 12 blocks, 6 heads, 4 registers, MLP x4) — model.onnx
+// (float32) and model_quantized.onnx (ONNX Runtime's dynamic quantisation layout:
+// DynamicQuantizeLinear + MatMulInteger, int8 weights) in one Hugging Face folder, so that
+// transformers.js loads the same files with dtype 'fp32' and 'q8'. Per file, one image at a
+// time, interleaved, medians:
+//   raw      InferenceSession.run on a ready tensor, spinning off (the library's settings)
+//   dinov3   model.extract(path) end to end
+//   tfjs     @huggingface/transformers image-feature-extraction, same folder and file (dtype)
+// and the quantised model's accuracy against the float one (per-token cosine, our extract).
+// Seeded random weights: speed and plumbing, not the accuracy of a trained model's quantisation.
+// Usage: npm run build && node bench/quantized.mjs [--runs 9]
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+import { cache, cliArg, conformanceImage, machine, median, realSizeModel, root } from './models.mjs';
+
+const require = createRequire(import.meta.url);
+const { loadModel } = require(join(root, 'dist', 'index.js'));
+const { buildTinyDinov3 } = require(join(root, 'dist', 'onnx', 'tiny-dinov3.js'));
+const { native } = require(join(root, 'dist', 'binding.js'));
+const { decodeImage, nativeFormat } = require(join(root, 'dist', 'image', 'input.js'));
+const { measured, othersText } = require('./cpu-load.cjs');
+require(join(root, 'dist', 'privacy.js')).applyPrivacyDefaults();
+const ort = (await import('onnxruntime-node')).default;
+const sharp = (await import('sharp')).default;
+
+const runs = Number(cliArg('runs', 9));
+const size = 224;
+// Layer scale 0.5 (as the conformance model), not DINOv3's trained 1e-5: with random weights a tiny
+// layer scale would leave the blocks (and so the quantisation) almost no effect on the tokens.
+const shape = { dim: 384, depth: 12, heads: 6, registers: 4, patchSize: 16, mlpRatio: 4, seed: 16, layerScale: 0.5 };
+const dir = join(cache, 'vits16-synth-quantized-hf-ls05');
+mkdirSync(join(dir, 'onnx'), { recursive: true });
+const files = { fp32: join(dir, 'onnx', 'model.onnx'), q8: join(dir, 'onnx', 'model_quantized.onnx') };
+if (!existsSync(files.fp32)) writeFileSync(files.fp32, buildTinyDinov3(shape));
+if (!existsSync(files.q8)) writeFileSync(files.q8, buildTinyDinov3({ ...shape, quantize: 'dynamic' }));
+const reference = realSizeModel('vits16');
+copyFileSync(join(reference, '..', 'config.json'), join(dir, 'config.json'));
+const pre = JSON.parse(readFileSync(join(reference, '..', 'preprocessor_config.json'), 'utf8'));
+pre.size = { height: size, width: size };
+writeFileSync(join(dir, 'preprocessor_config.json'), JSON.stringify(pre, null, 2));
+
+const photo = join(root, '.cache', 'bench-photo-1000x872.jpg');
+await sharp(conformanceImage('coffee')).resize(1000, 872).jpeg({ quality: 90 }).toFile(photo);
+const images = { '1000x872 JPEG': photo, '451x300 PNG (chelsea)': conformanceImage('chelsea') };
+
+const { pipeline, env } = await import('@huggingface/transformers');
+env.allowRemoteModels = false;
+env.localModelPath = '/';
+
+const rows = [];
+for (const [dtype, file] of Object.entries(files)) {
+  const raw = await ort.InferenceSession.create(file, { graphOptimizationLevel: 'all', executionProviders: ['cpu'],
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } });
+  const model = await loadModel(file, { size });
+  const extractor = await pipeline('image-feature-extraction', dir, { dtype, local_files_only: true });
+  for (const [label, image] of Object.entries(images)) {
+    const img = await decodeImage(image);
+    const input = new Float32Array(3 * size * size);
+    await native().preprocess({ pixels: img.data, width: img.width, height: img.height, rowBytes: img.rowBytes, format: nativeFormat(img.format),
+      outWidth: size, outHeight: size, mean: new Float32Array(model.info.mean), std: new Float32Array(model.info.std), out: input });
+    const feeds = { pixel_values: new ort.Tensor('float32', input, [1, 3, size, size]) };
+    const once = {
+      raw: async () => raw.run(feeds),
+      dinov3: async () => (await model.extract(image)).dispose(),
+      tfjs: async () => extractor(image),
+    };
+    for (const fn of Object.values(once)) await fn();
+    const times = { raw: [], dinov3: [], tfjs: [] };
+    const m = await measured(async () => {
+      for (let i = 0; i < runs; i++) {
+        for (const [k, fn] of Object.entries(once)) {
+          const t = performance.now();
+          await fn();
+          times[k].push(performance.now() - t);
+        }
+      }
+      return {};
+    });
+    const md = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+    rows.push({ dtype, label, ...md, others: m.others, seconds: m.seconds });
+  }
+  await model.dispose();
+  await raw.release();
+  await extractor.dispose?.();
+}
+
+// Accuracy of the quantised file against the float one, with our extract on both.
+const float = await loadModel(files.fp32, { size });
+const quantized = await loadModel(files.q8, { size });
+const cos = [];
+for (const image of Object.values(images)) {
+  const a = await float.extract(image);
+  const b = await quantized.extract(image);
+  const all = (f) => f.tokens;
+  const ta = all(a);
+  const tb = all(b);
+  for (let t = 0; t < ta.length / a.dim; t++) {
+    let dot = 0, na = 0, nb = 0;
+    for (let d = 0; d < a.dim; d++) {
+      const x = ta[t * a.dim + d], y = tb[t * a.dim + d];
+      dot += x * y; na += x * x; nb += y * y;
+    }
+    cos.push(dot / Math.sqrt(na * nb));
+  }
+}
+await float.dispose();
+await quantized.dispose();
+
+console.log(`\n# quantised vs float, ViT-S/16-shaped synthetic pair, ${size}x${size}, ${machine()}, ${new Date().toISOString().slice(0, 10)}, medians of ${runs}\n`);
+console.log('| file (transformers.js dtype) | photo | raw run (spinning off) | dinov3-trt extract | transformers.js | overhead vs raw | speed-up vs transformers.js | other processes |');
+console.log('|---|---|---:|---:|---:|---:|---:|---:|');
+for (const r of rows) {
+  console.log(`| ${r.dtype === 'fp32' ? 'model.onnx (fp32)' : 'model_quantized.onnx (q8)'} | ${r.label} | ${r.raw.toFixed(1)} ms | ${r.dinov3.toFixed(1)} ms | ${r.tfjs.toFixed(1)} ms | ${((r.dinov3 / r.raw - 1) * 100).toFixed(1)} % | ${(r.tfjs / r.dinov3).toFixed(2)}x | ${othersText(r)} |`);
+}
+console.log(`\nq8 against fp32 (our extract, both photos, every token): per-token cosine mean ${(cos.reduce((a, b) => a + b, 0) / cos.length).toFixed(5)}, min ${Math.min(...cos).toFixed(5)} over ${cos.length} tokens`);
