@@ -7,17 +7,10 @@
 
 #include "error.h"
 #include "parallel.h"
+#include "simd_lanes.h"
 #include "vector_math.h"
 
-// GCC function multi-versioning (as kmeans_kernels.cc): the tile product has a baseline and an
-// x86-64-v3 (AVX2 + FMA) clone, picked by the dynamic loader.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-#define DINOV3_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define DINOV3_MULTIVERSION
-#endif
-#define DINOV3_INLINE inline __attribute__((always_inline))
-#pragma GCC diagnostic ignored "-Wpsabi"
+// The tile product has a baseline and an x86-64-v3 (AVX2 + FMA) clone (simd_lanes.h).
 
 namespace dinov3 {
 namespace {
@@ -47,19 +40,9 @@ void init_neighbours(Neighbours& n, int64_t rows, int k) {
   n.similarity.assign(static_cast<size_t>(rows) * k, -INFINITY);
 }
 
-// Eight floats as one value: GCC lowers the arithmetic to the target's vectors (two SSE registers
-// on the baseline, one AVX register in the x86-64-v3 clone).
-typedef float v8f __attribute__((vector_size(32)));
-
-DINOV3_INLINE v8f load8(const float* p) {
-  v8f v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-DINOV3_INLINE float lanes_total(v8f a, float tail) {
-  return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7])) + tail;
-}
+using lanes::lanes_total;
+using lanes::load8;
+using lanes::v8f;
 
 // s[(i - i0) * ld + (j - j0)] = dot(a_i, b_j) for rows i0..i1 of a and j0..j1 of b (both
 // normalised, dense): four rows of a against two of b per step, eight accumulators in registers,

@@ -5,50 +5,21 @@
 #include <limits>
 #include <vector>
 
+#include "simd_lanes.h"
 #include "vector_math.h"
-
-// GCC function multi-versioning: one clone per target, resolved once by the dynamic loader.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-#define DINOV3_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define DINOV3_MULTIVERSION
-#endif
-// Helpers must be inlined into each clone: an out-of-line helper would be compiled for the
-// baseline target only and the AVX2 clone would call it.
-#define DINOV3_INLINE inline __attribute__((always_inline))
-
-// The 32-byte vectors never cross a non-inlined call boundary, so the ABI note GCC gives for them
-// on the baseline target does not apply.
-#pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace dinov3 {
 namespace {
 
-// Eight floats as one value: GCC lowers the arithmetic to whatever vectors the target has (two
-// SSE registers on the baseline, one AVX register on x86-64-v3, NEON on arm64).
-typedef float v8f __attribute__((vector_size(32)));
-
-DINOV3_INLINE v8f load8(const float* p) {
-  v8f v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-DINOV3_INLINE float lanes_total(v8f a, float tail) {
-  return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7])) + tail;
-}
+using lanes::lanes_total;
+using lanes::load8;
+using lanes::tail_dot;
+using lanes::v8f;
 
 // Dot products of a few rows with a few centroids at once, in named accumulators so that they
 // stay in registers: each loaded block of a row or centroid is used by several products, and the
 // independent accumulators keep the multiply-add units busy (one accumulator would wait on its
 // own latency). Every result is summed in dot()'s order: eight lanes, then the same pairing.
-struct Tail {
-  DINOV3_INLINE static float of(const float* a, const float* b, int64_t from, int64_t dim) {
-    float t = 0;
-    for (int64_t i = from; i < dim; ++i) t += a[i] * b[i];
-    return t;
-  }
-};
 
 // One row, four centroids (c0 .. c0 + 3 * dim).
 DINOV3_INLINE void dots_1x4(const float* row, const float* c0, int64_t dim, float* out) {
@@ -62,10 +33,10 @@ DINOV3_INLINE void dots_1x4(const float* row, const float* c0, int64_t dim, floa
     a2 += v * load8(c2 + i);
     a3 += v * load8(c3 + i);
   }
-  out[0] = lanes_total(a0, Tail::of(row, c0, i, dim));
-  out[1] = lanes_total(a1, Tail::of(row, c1, i, dim));
-  out[2] = lanes_total(a2, Tail::of(row, c2, i, dim));
-  out[3] = lanes_total(a3, Tail::of(row, c3, i, dim));
+  out[0] = lanes_total(a0, tail_dot(row, c0, i, dim));
+  out[1] = lanes_total(a1, tail_dot(row, c1, i, dim));
+  out[2] = lanes_total(a2, tail_dot(row, c2, i, dim));
+  out[3] = lanes_total(a3, tail_dot(row, c3, i, dim));
 }
 
 // Two rows, three centroids: out = {r0.c0, r0.c1, r0.c2, r1.c0, r1.c1, r1.c2}.
@@ -79,12 +50,12 @@ DINOV3_INLINE void dots_2x3(const float* r0, const float* r1, const float* c0, i
     a00 += x0 * y0, a01 += x0 * y1, a02 += x0 * y2;
     a10 += x1 * y0, a11 += x1 * y1, a12 += x1 * y2;
   }
-  out[0] = lanes_total(a00, Tail::of(r0, c0, i, dim));
-  out[1] = lanes_total(a01, Tail::of(r0, c1, i, dim));
-  out[2] = lanes_total(a02, Tail::of(r0, c2, i, dim));
-  out[3] = lanes_total(a10, Tail::of(r1, c0, i, dim));
-  out[4] = lanes_total(a11, Tail::of(r1, c1, i, dim));
-  out[5] = lanes_total(a12, Tail::of(r1, c2, i, dim));
+  out[0] = lanes_total(a00, tail_dot(r0, c0, i, dim));
+  out[1] = lanes_total(a01, tail_dot(r0, c1, i, dim));
+  out[2] = lanes_total(a02, tail_dot(r0, c2, i, dim));
+  out[3] = lanes_total(a10, tail_dot(r1, c0, i, dim));
+  out[4] = lanes_total(a11, tail_dot(r1, c1, i, dim));
+  out[5] = lanes_total(a12, tail_dot(r1, c2, i, dim));
 }
 
 // Two rows, two centroids: out = {r0.c0, r0.c1, r1.c0, r1.c1}.
@@ -98,10 +69,10 @@ DINOV3_INLINE void dots_2x2(const float* r0, const float* r1, const float* c0, i
     a00 += x0 * y0, a01 += x0 * y1;
     a10 += x1 * y0, a11 += x1 * y1;
   }
-  out[0] = lanes_total(a00, Tail::of(r0, c0, i, dim));
-  out[1] = lanes_total(a01, Tail::of(r0, c1, i, dim));
-  out[2] = lanes_total(a10, Tail::of(r1, c0, i, dim));
-  out[3] = lanes_total(a11, Tail::of(r1, c1, i, dim));
+  out[0] = lanes_total(a00, tail_dot(r0, c0, i, dim));
+  out[1] = lanes_total(a01, tail_dot(r0, c1, i, dim));
+  out[2] = lanes_total(a10, tail_dot(r1, c0, i, dim));
+  out[3] = lanes_total(a11, tail_dot(r1, c1, i, dim));
 }
 
 // Four rows, one centroid.
@@ -117,7 +88,7 @@ DINOV3_INLINE void dots_4x1(const float* const* rows, const float* c0, int64_t d
   }
   for (int r = 0; r < 4; ++r) {
     const v8f& a = r == 0 ? a0 : r == 1 ? a1 : r == 2 ? a2 : a3;
-    out[r] = lanes_total(a, Tail::of(rows[r], c0, i, dim));
+    out[r] = lanes_total(a, tail_dot(rows[r], c0, i, dim));
   }
 }
 

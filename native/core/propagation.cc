@@ -8,37 +8,18 @@
 
 #include "error.h"
 #include "parallel.h"
+#include "simd_lanes.h"
 #include "vector_math.h"
 
-// The scoring loop has a baseline and an x86-64-v3 (AVX2 + FMA) clone, as kmeans_kernels.cc.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-#define DINOV3_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define DINOV3_MULTIVERSION
-#endif
-#define DINOV3_INLINE inline __attribute__((always_inline))
-#pragma GCC diagnostic ignored "-Wpsabi"
+// The scoring loop has a baseline and an x86-64-v3 (AVX2 + FMA) clone (simd_lanes.h).
 
 namespace dinov3 {
 namespace {
 
-typedef float v8f __attribute__((vector_size(32)));
-
-DINOV3_INLINE v8f load8(const float* p) {
-  v8f v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-DINOV3_INLINE float lanes_total(v8f a, float tail) {
-  return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7])) + tail;
-}
-
-DINOV3_INLINE float tail_dot(const float* a, const float* b, int64_t from, int64_t n) {
-  float t = 0;
-  for (int64_t i = from; i < n; ++i) t += a[i] * b[i];
-  return t;
-}
+using lanes::lanes_total;
+using lanes::load8;
+using lanes::tail_dot;
+using lanes::v8f;
 
 // dot() of vector_math.h (same summation order), inlined into each clone.
 DINOV3_INLINE float dot8(const float* a, const float* b, int64_t n) {
