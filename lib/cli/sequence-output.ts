@@ -10,6 +10,7 @@ import { writeNpy } from '../io/npy';
 import type { Model } from '../model/model';
 import type { SegmentedFrame } from '../pipeline/segment-video';
 import { PipelineStats } from '../pipeline/stats';
+import { ProgressBar } from '../video/progress';
 import { openVideoWriter } from '../video/encoder';
 import { openFrameWriter } from '../video/frame-writer';
 import type { VideoTool } from '../video/programs';
@@ -66,6 +67,27 @@ export class SequenceOutput {
   /** Stops the encoder after a failure (the partial output is removed by the writer). */
   async abort(): Promise<void> {
     await this.#sink?.abort();
+  }
+
+  /**
+   * Writes every result of a pipeline (`each` adds it) with a progress bar of `label`, up to
+   * `maxFrames` of the source's frames when known, then closes; a failure aborts the output.
+   */
+  async writeAll<T>(results: AsyncIterable<T>, label: string, maxFrames: number | undefined, each: (r: T) => Promise<void>): Promise<void> {
+    const known = this.source.info.frames;
+    const bar = new ProgressBar(label, maxFrames !== undefined && known !== undefined ? Math.min(maxFrames, known) : (maxFrames ?? known));
+    try {
+      for await (const r of results) {
+        await each(r);
+        bar.update(this.stats.frames);
+      }
+      bar.finish();
+    } catch (err) {
+      bar.finish();
+      await this.abort();
+      throw err;
+    }
+    await this.close();
   }
 
   /** What was read, how fast each stage ran, and what was written. */

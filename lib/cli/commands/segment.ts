@@ -186,21 +186,7 @@ function sequenceOptions(p: Parsed, size: Size | undefined): SegmentVideoOptions
  */
 export async function writeSequence(model: Model, opened: Opened, output: string, options: SegmentVideoOptions, write: WriteSettings, out: (s: string) => void): Promise<void> {
   const sequence = new SequenceOutput(opened.source, opened.kind, output, write);
-  const { maxFrames } = options;
-  const known = opened.source.info.frames;
-  const bar = new ProgressBar(options.heatmap ? 'heatmap' : 'segment', maxFrames !== undefined && known !== undefined ? Math.min(maxFrames, known) : (maxFrames ?? known));
-  try {
-    for await (const r of segmentVideo(model, opened.source, options)) {
-      await sequence.add(r);
-      bar.update(sequence.stats.frames);
-    }
-    bar.finish();
-  } catch (err) {
-    bar.finish();
-    await sequence.abort();
-    throw err;
-  }
-  await sequence.close();
+  await sequence.writeAll(segmentVideo(model, opened.source, options), options.heatmap ? 'heatmap' : 'segment', options.maxFrames, (r) => sequence.add(r));
   out(sequence.summary(model));
 }
 

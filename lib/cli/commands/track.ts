@@ -8,7 +8,6 @@ import { writeLabelPng } from '../../io/label-png';
 import { loadModel } from '../../model/model';
 import { trackVideo, type TrackVideoOptions } from '../../pipeline/track-video';
 import { parseSize } from '../../util/size';
-import { ProgressBar } from '../../video/progress';
 import { int, pair, parse, required, str, flag, type Options, type Parsed } from '../args';
 import { checkPatchSize } from '../checks';
 import { loadOptions, MODEL_FLAGS, MODEL_OPTIONS_HELP } from '../model-options';
@@ -102,34 +101,23 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
       checkPatchSize(int(p, 'patch-size'), model.info.patchSize);
       const sequence = new SequenceOutput(opened.source, opened.kind, output, { tool, ...(fps !== undefined ? { fps } : {}) });
       if (labelsDir !== undefined) await mkdir(labelsDir, { recursive: true });
-      const known = opened.source.info.frames;
-      const bar = new ProgressBar('track', maxFrames !== undefined && known !== undefined ? Math.min(maxFrames, known) : (maxFrames ?? known));
       let objects = 0;
-      try {
-        const frames = trackVideo(model, opened.source, {
-          ...start,
-          ...propagationFlags(p),
-          ...(threshold !== undefined ? { threshold } : {}),
-          ...(sizeText !== undefined ? { size: parseSize(sizeText, '--size') } : {}),
-          ...(shortSide !== undefined ? { shortSide } : {}),
-          ...(maxFrames !== undefined ? { maxFrames } : {}),
-        });
-        for await (const f of frames) {
-          objects = f.objects;
-          await sequence.add({ rendered: f.rendered, name: f.name, timings: f.timings, grid: f.grid, labels: undefined });
-          if (labelsDir !== undefined) {
-            const name = f.name !== undefined ? `${parsePath(f.name).name}.png` : `${String(f.index).padStart(5, '0')}.png`;
-            await writeLabelPng(join(labelsDir, name), { width: f.width, height: f.height, labels: f.labels });
-          }
-          bar.update(sequence.stats.frames);
+      const frames = trackVideo(model, opened.source, {
+        ...start,
+        ...propagationFlags(p),
+        ...(threshold !== undefined ? { threshold } : {}),
+        ...(sizeText !== undefined ? { size: parseSize(sizeText, '--size') } : {}),
+        ...(shortSide !== undefined ? { shortSide } : {}),
+        ...(maxFrames !== undefined ? { maxFrames } : {}),
+      });
+      await sequence.writeAll(frames, 'track', maxFrames, async (f) => {
+        objects = f.objects;
+        await sequence.add({ rendered: f.rendered, name: f.name, timings: f.timings, grid: f.grid, labels: undefined });
+        if (labelsDir !== undefined) {
+          const name = f.name !== undefined ? `${parsePath(f.name).name}.png` : `${String(f.index).padStart(5, '0')}.png`;
+          await writeLabelPng(join(labelsDir, name), { width: f.width, height: f.height, labels: f.labels });
         }
-        bar.finish();
-      } catch (err) {
-        bar.finish();
-        await sequence.abort();
-        throw err;
-      }
-      await sequence.close();
+      });
       out(`${sequence.summary(model)}\ntracked ${objects - 1} object(s)${labelsDir !== undefined ? `; labels in ${labelsDir}` : ''}`);
     } finally {
       await model.dispose();
