@@ -1,6 +1,7 @@
 #include "propagation.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -38,15 +39,31 @@ inline bool inside(int r, int c, int rr, int cc, const PropagationOptions& o) {
   return o.circle ? dr * dr + dc * dc <= o.radius * o.radius : std::max(std::fabs(dr), std::fabs(dc)) <= o.radius;
 }
 
+// The scores of a tile's targets and where each came from, one fixed-size row per target (its
+// neighbourhood in every context frame fits), so that appending a score is two stores.
+struct TileScores {
+  int64_t cap = 0;
+  std::vector<float> value;
+  std::vector<int32_t> source;  // frame * n + patch
+  std::vector<int64_t> count;
+
+  TileScores(int64_t per_target) : cap(per_target), value(kTile * kTile * per_target), source(kTile * kTile * per_target), count(kTile * kTile) {}
+  void clear() { std::fill(count.begin(), count.end(), 0); }
+  DINOV3_INLINE void put(int m, float v, int32_t from) {
+    const int64_t at = m * cap + count[m]++;
+    value[at] = v;
+    source[at] = from;
+  }
+};
+
 // Scores of every target of the tile (grid rows r0..r1, cols c0..c1, exclusive ends) against every
-// context patch of its neighbourhood in every context frame, appended to scores[target] and
-// sources[target] (frame * n + patch). The tile's targets are scored together, context patch by
+// context patch of its neighbourhood in every context frame, appended to the target's row of
+// `scores` with its source (frame * n + patch). The tile's targets are scored together, context patch by
 // context patch, so each context token is read from memory once per tile rather than once per
 // target; four targets at a time share each load of it and keep four accumulator chains busy.
 DINOV3_MULTIVERSION
 void score_tile(const MatrixView& current, const float* context, int frames, int64_t n, int r0, int r1, int c0, int c1,
-                const PropagationOptions& o, std::vector<std::vector<float>>& scores,
-                std::vector<std::vector<int64_t>>& sources) {
+                const PropagationOptions& o, TileScores& scores) {
   const int64_t dim = current.dim;
   const int64_t vec_end = dim - dim % 8;
   const int reach = o.radius > 0 ? static_cast<int>(std::floor(o.radius)) : std::max(o.rows, o.cols);
@@ -63,10 +80,7 @@ void score_tile(const MatrixView& current, const float* context, int frames, int
           if (inside(r, c, rr, cc, o)) members.push_back((r - r0) * tile_cols + (c - c0));
       if (members.empty()) continue;
       const int64_t q = static_cast<int64_t>(rr) * o.cols + cc;
-      auto put = [&](int m, int t, float v) {
-        scores[m].push_back(v);
-        sources[m].push_back(t * n + q);
-      };
+      auto put = [&](int m, int t, float v) { scores.put(m, v, static_cast<int32_t>(t * n + q)); };
       int t = 0;
       // Two frames at a time (the same patch q, so the same members): four targets and two
       // context tokens per step, six loads for eight products. The second frame's scores are
@@ -141,15 +155,16 @@ void score_tile(const MatrixView& current, const float* context, int frames, int
 
 // out (labels values) for one target from its scores: keep the scores >= the k-th largest,
 // softmax at the temperature, the weighted mean of the sources' labels, renormalised.
-void blend(const std::vector<float>& scores, const std::vector<int64_t>& sources, const float* context_probs, int labels,
+void blend(const float* scores, const int32_t* sources, int64_t count, const float* context_probs, int labels,
            const PropagationOptions& o, std::vector<float>& best, std::vector<double>& acc, float* dst) {
-  const int k = static_cast<int>(std::min<size_t>(o.topk, scores.size()));
+  const int k = static_cast<int>(std::min<int64_t>(o.topk, count));
   if (k == 0) {
     std::fill(dst, dst + labels, 0.0f);
     return;
   }
   std::fill(best.begin(), best.end(), -INFINITY);
-  for (float s : scores) {
+  for (int64_t i = 0; i < count; ++i) {
+    const float s = scores[i];
     if (s <= best[k - 1]) continue;
     int pos = k - 1;
     while (pos > 0 && s > best[pos - 1]) {
@@ -160,10 +175,10 @@ void blend(const std::vector<float>& scores, const std::vector<int64_t>& sources
   }
   const float threshold = best[k - 1], top = best[0];
   std::fill(acc.begin(), acc.end(), 0.0);
-  for (size_t i = 0; i < scores.size(); ++i) {
+  for (int64_t i = 0; i < count; ++i) {
     if (!(scores[i] >= threshold)) continue;
     const double w = std::exp((static_cast<double>(scores[i]) - top) / o.temperature);
-    const float* src = context_probs + sources[i] * labels;
+    const float* src = context_probs + static_cast<int64_t>(sources[i]) * labels;
     for (int l = 0; l < labels; ++l) acc[l] += w * src[l];
   }
   double total = 0;
@@ -186,23 +201,28 @@ void propagate_labels(const MatrixView& current, const float* context, int frame
   require(labels >= 1, codes::kInvalidArgument, "propagation needs at least one label");
   require(o.topk >= 1, codes::kInvalidArgument, "topk must be at least 1");
   require(o.temperature > 0 && std::isfinite(o.temperature), codes::kInvalidArgument, "temperature must be positive");
+  require(frames * n <= INT32_MAX, codes::kInvalidArgument, "propagation context too large (frames x patches over 2^31)");
   const int tiles_r = (o.rows + kTile - 1) / kTile, tiles_c = (o.cols + kTile - 1) / kTile;
+  // Scores per target at most: its neighbourhood (a square of side 2 * reach + 1, clipped to the
+  // grid) in every context frame.
+  const int64_t reach = o.radius > 0 ? static_cast<int64_t>(std::floor(o.radius)) : std::max(o.rows, o.cols);
+  const int64_t per_target = frames * std::min<int64_t>(2 * reach + 1, o.rows) * std::min<int64_t>(2 * reach + 1, o.cols);
 
   parallel_for(int64_t{tiles_r} * tiles_c, 1, [&](int64_t t0, int64_t t1, int64_t) {
-    std::vector<std::vector<float>> scores(kTile * kTile);
-    std::vector<std::vector<int64_t>> sources(kTile * kTile);
+    TileScores scores(per_target);
     std::vector<float> best(static_cast<size_t>(o.topk));
     std::vector<double> acc(labels);
     for (int64_t tile = t0; tile < t1; ++tile) {
       const int r0 = static_cast<int>(tile / tiles_c) * kTile, c0 = static_cast<int>(tile % tiles_c) * kTile;
       const int r1 = std::min(o.rows, r0 + kTile), c1 = std::min(o.cols, c0 + kTile);
-      for (auto& v : scores) v.clear();
-      for (auto& v : sources) v.clear();
-      score_tile(current, context, frames, n, r0, r1, c0, c1, o, scores, sources);
+      scores.clear();
+      score_tile(current, context, frames, n, r0, r1, c0, c1, o, scores);
       for (int r = r0; r < r1; ++r) {
         for (int c = c0; c < c1; ++c) {
           const int m = (r - r0) * (c1 - c0) + (c - c0);
-          blend(scores[m], sources[m], context_probs, labels, o, best, acc, out + (static_cast<int64_t>(r) * o.cols + c) * labels);
+          const int64_t at = m * scores.cap;
+          blend(scores.value.data() + at, scores.source.data() + at, scores.count[m], context_probs, labels, o, best, acc,
+                out + (static_cast<int64_t>(r) * o.cols + c) * labels);
         }
       }
     }
