@@ -47,7 +47,7 @@ struct TileScores {
   std::vector<int32_t> source;  // frame * n + patch
   std::vector<int64_t> count;
 
-  TileScores(int64_t per_target) : cap(per_target), value(kTile * kTile * per_target), source(kTile * kTile * per_target), count(kTile * kTile) {}
+  explicit TileScores(int64_t per_target) : cap(per_target), value(kTile * kTile * per_target), source(kTile * kTile * per_target), count(kTile * kTile) {}
   void clear() { std::fill(count.begin(), count.end(), 0); }
   DINOV3_INLINE void put(int m, float v, int32_t from) {
     const int64_t at = m * cap + count[m]++;
