@@ -65,6 +65,15 @@ export function int(p: Parsed, name: string, fallback?: number): number | undefi
   return n;
 }
 
+/** A finite number, or undefined when the flag is absent. */
+export function num(p: Parsed, name: string): number | undefined {
+  const text = str(p, name);
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (!Number.isFinite(v)) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `--${name} must be a number, got '${text}'`);
+  return v;
+}
+
 export function flag(p: Parsed, name: string): boolean {
   return p.values[name] === true;
 }

@@ -7,7 +7,7 @@ import { parseSize } from '../../util/size';
 import { int, list, parse, required, str, type Options } from '../args';
 import { checkPatchSize } from '../checks';
 import { loadOptions, MODEL_FLAGS, MODEL_OPTIONS_HELP } from '../model-options';
-import { propagationFlags } from './track';
+import { PROPAGATION_FLAGS, propagationFlags } from '../propagation-options';
 
 export const usage = `Usage: dinov3 eval-davis --model MODEL.onnx --davis DIR [--sequences a,b,...] [--resolution 480p]
                          [--size HxW | --short-side N] [--context N] [--top-k K] [--temperature T]
@@ -31,13 +31,7 @@ const options: Options = {
   davis: { type: 'string' },
   sequences: { type: 'string', multiple: true },
   resolution: { type: 'string' },
-  size: { type: 'string' },
-  'short-side': { type: 'string' },
-  context: { type: 'string' },
-  'top-k': { type: 'string' },
-  temperature: { type: 'string' },
-  radius: { type: 'string' },
-  square: { type: 'boolean' },
+  ...PROPAGATION_FLAGS,
   output: { type: 'string' },
   json: { type: 'string' },
   ...MODEL_FLAGS,

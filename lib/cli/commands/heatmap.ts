@@ -10,7 +10,7 @@ import { COLORMAP_NAMES, type ColormapName } from '../../render/colormaps';
 import { renderHeatmap, type HeatmapRenderOptions } from '../../render/heatmap';
 import { toPng } from '../../render/png';
 import { parseSize } from '../../util/size';
-import { flag, int, pair, parse, required, str, type Options } from '../args';
+import { flag, int, num, pair, parse, required, str, type Options } from '../args';
 import { checkPatchSize } from '../checks';
 import { loadOptions, MODEL_FLAGS, MODEL_OPTIONS_HELP } from '../model-options';
 import { decoderOf, openSequenceOutput, writeSequence } from './segment';
@@ -107,12 +107,6 @@ function targetOf(t: { kind: 'patch' | 'point'; text: string }): PatchIndex | Pi
   return t.kind === 'patch' ? { row: a, col: b } : { x: a, y: b };
 }
 
-function number(text: string | undefined, name: string): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (!Number.isFinite(v)) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `--${name} must be a number, got '${text}'`);
-  return v;
-}
 
 /** OUT.png for one target; OUT-1.png, OUT-2.png, ... for several. */
 export function outputNames(output: string, count: number): string[] {
@@ -133,7 +127,7 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
   if (!COLORMAP_NAMES.includes(colormap)) {
     throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `--colormap must be one of ${COLORMAP_NAMES.join(', ')}, got '${colormap}'`);
   }
-  const alpha = number(str(p, 'overlay'), 'overlay');
+  const alpha = num(p, 'overlay');
   const rangeText = str(p, 'range');
   const render: HeatmapRenderOptions = {
     colormap,
@@ -141,7 +135,7 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
     overlay: alpha !== undefined,
     ...(alpha !== undefined ? { alpha } : {}),
     ...(rangeText !== undefined ? { range: pair(rangeText, 'range') } : {}),
-    ...(str(p, 'threshold') !== undefined ? { threshold: number(str(p, 'threshold'), 'threshold') as number } : {}),
+    ...(str(p, 'threshold') !== undefined ? { threshold: num(p, 'threshold') as number } : {}),
     marker: !flag(p, 'no-marker'),
     colorbar: flag(p, 'colorbar'),
   };
@@ -159,7 +153,7 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
         const size = parseSize(sizeText ?? model.info.defaultSize, '--size');
         const centre = { row: Math.floor(size.height / model.info.patchSize / 2), col: Math.floor(size.width / model.info.patchSize / 2) };
         const maxFrames = int(p, 'max-frames');
-        const fps = number(str(p, 'fps'), 'fps');
+        const fps = num(p, 'fps');
         await writeSequence(model, opened, output, { heatmap: target ?? centre, size, render, ...(maxFrames !== undefined ? { maxFrames } : {}) }, { tool, ...(fps !== undefined ? { fps } : {}) }, out);
       } finally {
         await model.dispose();

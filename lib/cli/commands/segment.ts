@@ -18,7 +18,7 @@ import { parseSize, type Size } from '../../util/size';
 import { ProgressBar } from '../../video/progress';
 import type { VideoTool } from '../../video/programs';
 import { openSource, type VideoSource } from '../../video/sources/source';
-import { flag, int, list, parse, required, str, type Options, type Parsed } from '../args';
+import { flag, int, list, num, parse, required, str, type Options, type Parsed } from '../args';
 import { checkPatchSize } from '../checks';
 import { loadOptions, MODEL_FLAGS, MODEL_OPTIONS_HELP } from '../model-options';
 import { SequenceOutput, type WriteSettings } from '../sequence-output';
@@ -75,13 +75,6 @@ const options: Options = {
 const VIDEO_EXTENSIONS = ['.mp4', '.mkv', '.webm', '.mov', '.avi', '.m4v'];
 const IMAGE_EXTENSIONS = ['.png'];
 
-function num(p: Parsed, name: string): number | undefined {
-  const v = str(p, name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `--${name} must be a number, got '${v}'`);
-  return n;
-}
 
 /** What --output names: one PNG, a video file, or a directory of frames. */
 async function outputKind(output: string): Promise<'png' | 'video' | 'dir'> {

@@ -2,16 +2,16 @@
 import { mkdir } from 'node:fs/promises';
 import { join, parse as parsePath } from 'node:path';
 
-import type { PropagationOptions } from '../../analysis/propagate';
 import { DinoError } from '../../errors';
 import { writeLabelPng } from '../../io/label-png';
 import { loadModel } from '../../model/model';
 import { trackVideo, type TrackVideoOptions } from '../../pipeline/track-video';
 import { parseSize } from '../../util/size';
-import { int, pair, parse, required, str, flag, type Options, type Parsed } from '../args';
+import { int, num, pair, parse, required, str, type Options } from '../args';
 import { checkPatchSize } from '../checks';
 import { loadOptions, MODEL_FLAGS, MODEL_OPTIONS_HELP } from '../model-options';
 import { SequenceOutput } from '../sequence-output';
+import { PROPAGATION_FLAGS, propagationFlags } from '../propagation-options';
 import { decoderOf, openSequenceOutput } from './segment';
 
 export const usage = `Usage: dinov3 track --model MODEL.onnx --input VIDEO|DIR/|URI (--mask FIRST.png | --point X,Y)
@@ -41,13 +41,7 @@ const options: Options = {
   threshold: { type: 'string' },
   output: { type: 'string' },
   labels: { type: 'string' },
-  size: { type: 'string' },
-  'short-side': { type: 'string' },
-  context: { type: 'string' },
-  'top-k': { type: 'string' },
-  temperature: { type: 'string' },
-  radius: { type: 'string' },
-  square: { type: 'boolean' },
+  ...PROPAGATION_FLAGS,
   'max-frames': { type: 'string' },
   fps: { type: 'string' },
   decoder: { type: 'string' },
@@ -55,28 +49,7 @@ const options: Options = {
   'patch-size': { type: 'string' },
 };
 
-function num(p: Parsed, name: string): number | undefined {
-  const text = str(p, name);
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (!Number.isFinite(v)) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', `--${name} must be a number, got '${text}'`);
-  return v;
-}
 
-/** The propagation settings the flags give. */
-export function propagationFlags(p: Parsed): PropagationOptions {
-  const contextFrames = int(p, 'context');
-  const topK = int(p, 'top-k');
-  const temperature = num(p, 'temperature');
-  const radius = num(p, 'radius');
-  return {
-    ...(contextFrames !== undefined ? { contextFrames } : {}),
-    ...(topK !== undefined ? { topK } : {}),
-    ...(temperature !== undefined ? { temperature } : {}),
-    ...(radius !== undefined ? { radius } : {}),
-    ...(flag(p, 'square') ? { neighbourhood: 'square' as const } : {}),
-  };
-}
 
 export async function run(argv: readonly string[], out: (s: string) => void): Promise<void> {
   const p = parse(argv, options);
