@@ -82,12 +82,14 @@ export function accuracyReport(
     minRequired,
     probeShape,
   };
-  if (report.nonFinite > 0) {
-    report.passed = false;
-    report.reason = `the engine produced ${report.nonFinite} NaN/Infinity values`;
-  } else if (!(report.minCosine >= minRequired)) {
-    report.passed = false;
-    report.reason = `per-token cosine similarity to ONNX Runtime fell to ${report.minCosine.toFixed(4)} (< ${minRequired})`;
+  return judged(report);
+}
+
+/** The verdict on measured accuracy at its `minRequired`: no NaN/Infinity, then the cosine bar. */
+function judged(report: AccuracyReport): AccuracyReport {
+  if (report.nonFinite > 0) return { ...report, passed: false, reason: `the engine produced ${report.nonFinite} NaN/Infinity values` };
+  if (!(report.minCosine >= report.minRequired)) {
+    return { ...report, passed: false, reason: `per-token cosine similarity to ONNX Runtime fell to ${report.minCosine.toFixed(4)} (< ${report.minRequired})` };
   }
   return report;
 }
@@ -99,15 +101,7 @@ export function accuracyReport(
 export function rejudge(report: AccuracyReport, minRequired: number): AccuracyReport {
   if (report.minRequired === minRequired) return report;
   const { reason: _old, ...rest } = report;
-  const again: AccuracyReport = { ...rest, passed: true, minRequired };
-  if (report.nonFinite > 0) {
-    again.passed = false;
-    again.reason = `the engine produced ${report.nonFinite} NaN/Infinity values`;
-  } else if (!(report.minCosine >= minRequired)) {
-    again.passed = false;
-    again.reason = `per-token cosine similarity to ONNX Runtime fell to ${report.minCosine.toFixed(4)} (< ${minRequired})`;
-  }
-  return again;
+  return judged({ ...rest, passed: true, minRequired });
 }
 
 /**
