@@ -222,6 +222,13 @@ export class Features {
     }
   }
 
+  /** @internal A copy in host memory that stays when this object is disposed (a download for CUDA features). */
+  async hostCopy(): Promise<Features> {
+    const store = this.#live();
+    if (store.location === 'cuda') return this.toHost();
+    return this.#withStore({ location: 'cpu', data: store.data.slice(store.offset, store.offset + this.tokenCount * this.dim), offset: 0 });
+  }
+
   /** Features whose tokens are in CUDA memory (needs a CUDA device). */
   async toDevice(): Promise<Features> {
     const store = this.#live();

@@ -13,7 +13,7 @@ import { hardLabels, LabelPropagator, oneHot } from '../analysis/propagate';
 import type { Heatmap, PcaResult, PixelPoint } from '../analysis/types';
 import { ClusterTracker } from '../pipeline/cluster-tracker';
 import { FrameAnalysis, type AnalysisMode } from '../pipeline/frame-analysis';
-import { Features } from '../features';
+import type { Features } from '../features';
 import type { FrameTimings, LoopFrame } from '../pipeline/frames';
 import { labelsFromPoint, TRACK_THRESHOLD } from '../pipeline/track-video';
 import type { ColormapName } from '../render/colormaps';
@@ -60,6 +60,9 @@ export interface LiveFrame {
 
 const now = (): number => performance.now();
 
+/** A point of the settings moved inside this frame (a click on a larger earlier frame). */
+const onFrame = (p: PixelPoint, f: LoopFrame): PixelPoint => ({ x: Math.min(f.width - 1, p.x), y: Math.min(f.height - 1, p.y) });
+
 /** Pairs drawn in 'match' mode (the most similar). */
 const MATCHES_SHOWN = 64;
 
@@ -68,22 +71,6 @@ interface Reference {
   point: PixelPoint | undefined;
   features: Features;
   picture: RgbImage | { width: number; height: number };
-}
-
-/** A copy of features in host memory that outlives the frame loop's disposal of the original. */
-async function keep(f: Features): Promise<Features> {
-  if (f.location === 'cuda') return f.toHost(); // a download: a copy of its own
-  return new Features({
-    store: { location: 'cpu', data: f.tokens.slice(), offset: 0 },
-    grid: f.grid,
-    dim: f.dim,
-    registers: f.registerCount,
-    patchSize: f.patchSize,
-    inputSize: f.inputSize,
-    imageSize: f.imageSize,
-    timings: f.timings,
-    backend: f.backend,
-  });
 }
 
 export class LiveStage {
@@ -153,13 +140,13 @@ export class LiveStage {
    * object, -1 (not drawn) for the rest; all -1 until a point is set.
    */
   async #follow(current: LoopFrame): Promise<Int32Array> {
-    const { features, width, height } = current;
+    const { features } = current;
     const point = this.controls.settings.point;
     if (!point) return new Int32Array(features.patchCount).fill(-1);
     const t = this.#tracking;
     let labels: Int32Array;
     if (!t || t.point !== point || t.rows !== features.grid.rows || t.cols !== features.grid.cols) {
-      labels = await labelsFromPoint(features, { x: Math.min(width - 1, point.x), y: Math.min(height - 1, point.y) }, TRACK_THRESHOLD, {});
+      labels = await labelsFromPoint(features, onFrame(point, current), TRACK_THRESHOLD, {});
       const propagator = new LabelPropagator(features.grid, features.dim, 2);
       await propagator.start(features, oneHot(labels, 2));
       this.#tracking = { point, propagator, rows: features.grid.rows, cols: features.grid.cols };
@@ -177,7 +164,7 @@ export class LiveStage {
     const point = this.controls.settings.point;
     if (!this.#reference || this.#reference.point !== point) {
       this.#reference?.features.dispose();
-      this.#reference = { point, features: await keep(current.features), picture: current.frame ?? { width: current.width, height: current.height } };
+      this.#reference = { point, features: await current.features.hostCopy(), picture: current.frame ?? { width: current.width, height: current.height } };
     }
     return matchPatches(this.#reference.features, current.features, { maxMatches: MATCHES_SHOWN });
   }
@@ -193,8 +180,7 @@ export class LiveStage {
       return { kind: 'segment', tracker: this.#tracker };
     }
     if (settings.mode === 'heatmap') {
-      const point = settings.point ?? { x: current.width / 2, y: current.height / 2 };
-      return { kind: 'heatmap', target: { x: Math.min(current.width - 1, point.x), y: Math.min(current.height - 1, point.y) } };
+      return { kind: 'heatmap', target: onFrame(settings.point ?? { x: current.width / 2, y: current.height / 2 }, current) };
     }
     return { kind: 'pca' };
   }

@@ -36,7 +36,6 @@ export interface SegmentStreamOptions extends Partial<LiveSettings> {
 
 export type { LiveFrame } from './live-stage';
 
-
 /**
  * @example
  * ```ts

@@ -9,7 +9,8 @@ import type { Model } from '../model/model';
 import { boolean, invalid } from '../validate';
 import { openSource, VideoSource } from '../video/sources/source';
 import { FrameAnalysis } from './frame-analysis';
-import { openOffline, resolveSegmentConfig, segmentFrame, type SegmentedFrame, type SegmentVideoOptions } from './segment-video';
+import { openOffline } from './offline-input';
+import { resolveSegmentConfig, segmentFrame, type SegmentedFrame, type SegmentVideoOptions } from './segment-video';
 import { batchSettings, streamsLoop } from './streams';
 
 /** Options of {@link segmentStreams}: those of {@link segmentVideo}, per stream, and the batching. */

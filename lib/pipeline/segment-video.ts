@@ -17,9 +17,9 @@ import type { RgbImage } from '../render/types';
 import { parseSize, type SizeLike } from '../util/size';
 import { boolean, integer, invalid, isObject, oneOf, optional, signalArg } from '../validate';
 import type { VideoTool } from '../video/programs';
-import { IterableSource } from '../video/sources/iterable-source';
 import { openSource, VideoSource } from '../video/sources/source';
 import { ClusterTracker, resolveTrackerOptions, type ClusterReset, type ClusterTrackerOptions } from './cluster-tracker';
+import { checkOfflineInput, offlineSource, type OfflineInput } from './offline-input';
 import { frameLoop, type FrameTimings, type LoopFrame } from './frames';
 import { FrameAnalysis, type AnalysisMode } from './frame-analysis';
 
@@ -102,9 +102,7 @@ export interface SegmentedFrame {
  */
 export function segmentVideo(model: Model, input: string | VideoSource | AsyncIterable<RawImage>, options: SegmentVideoOptions): AsyncGenerator<SegmentedFrame> {
   const config = resolveSegmentConfig(model, options);
-  if (typeof input !== 'string' && !(input instanceof VideoSource) && !(isObject(input) && Symbol.asyncIterator in input)) {
-    invalid('input', 'a video file, an image folder, a source URI, a VideoSource or an async iterable of frames', input);
-  }
+  checkOfflineInput(input);
   return run(model, input, config);
 }
 
@@ -152,11 +150,6 @@ export function resolveSegmentConfig(model: Model, options: SegmentVideoOptions)
   };
 }
 
-/** @internal Opens a path or URI for an offline preset: every frame, in order. */
-export function openOffline(input: string, c: SegmentConfig): Promise<VideoSource> {
-  return openSource(input, { drop: false, decoder: c.tool, ...(c.maxFrames === undefined ? {} : { numBuffers: c.maxFrames }) });
-}
-
 /** @internal Analyses and renders one frame of the loop: the result {@link segmentVideo} yields. */
 export async function segmentFrame(f: LoopFrame, analysis: FrameAnalysis, mode: AnalysisMode, c: SegmentConfig): Promise<SegmentedFrame> {
   const { features } = f;
@@ -186,10 +179,9 @@ export async function segmentFrame(f: LoopFrame, analysis: FrameAnalysis, mode: 
   };
 }
 
-async function* run(model: Model, input: string | VideoSource | AsyncIterable<RawImage>, c: SegmentConfig): AsyncGenerator<SegmentedFrame> {
+async function* run(model: Model, input: OfflineInput, c: SegmentConfig): AsyncGenerator<SegmentedFrame> {
   if (c.signal?.aborted) throw new DinoError('ERR_DINO_ABORTED', 'segmentVideo was aborted', { cause: c.signal.reason });
-  const source = typeof input === 'string' ? await openOffline(input, c) : input instanceof VideoSource ? input : new IterableSource(input);
-  const owned = source !== input;
+  const { source, owned } = await offlineSource(input, c);
   const analysis = new FrameAnalysis();
   const mode = c.newMode();
   try {

@@ -17,8 +17,8 @@ import type { RgbImage } from '../render/types';
 import { parseSize, type Size, type SizeLike } from '../util/size';
 import { integer, invalid, isObject, number, oneOf, optional, signalArg } from '../validate';
 import type { VideoTool } from '../video/programs';
-import { IterableSource } from '../video/sources/iterable-source';
-import { openSource, VideoSource } from '../video/sources/source';
+import type { VideoSource } from '../video/sources/source';
+import { checkOfflineInput, offlineSource, type OfflineInput } from './offline-input';
 import { frameLoop, type FrameTimings } from './frames';
 
 /** Default similarity to a clicked patch that makes a patch part of the object. */
@@ -170,13 +170,11 @@ export async function labelsFromPoint(features: Features, point: PixelPoint, thr
  */
 export function trackVideo(model: Model, input: string | VideoSource | AsyncIterable<RawImage>, options: TrackVideoOptions): AsyncGenerator<TrackedFrame> {
   const config = resolveTrack(options);
-  if (typeof input !== 'string' && !(input instanceof VideoSource) && !(isObject(input) && Symbol.asyncIterator in input)) {
-    invalid('input', 'a video file, an image folder, a source URI, a VideoSource or an async iterable of frames', input);
-  }
+  checkOfflineInput(input);
   return run(model, input, config);
 }
 
-async function* run(model: Model, input: string | VideoSource | AsyncIterable<RawImage>, c: TrackConfig): AsyncGenerator<TrackedFrame> {
+async function* run(model: Model, input: OfflineInput, c: TrackConfig): AsyncGenerator<TrackedFrame> {
   const mask = typeof c.mask === 'string' ? await readLabelPng(c.mask) : c.mask;
   let objects = 2;
   if (mask) {
@@ -184,8 +182,7 @@ async function* run(model: Model, input: string | VideoSource | AsyncIterable<Ra
     for (const l of mask.labels) objects = Math.max(objects, l + 1);
     if (objects < 2) throw new DinoError('ERR_DINO_INVALID_ARGUMENT', 'The first-frame mask holds no object (every pixel is 0)');
   }
-  const source = typeof input === 'string' ? await openSource(input, { drop: false, decoder: c.tool, ...(c.maxFrames === undefined ? {} : { numBuffers: c.maxFrames }) }) : input instanceof VideoSource ? input : new IterableSource(input);
-  const owned = source !== input;
+  const { source, owned } = await offlineSource(input, c);
   const patch = model.info.patchSize;
   const refW = mask?.width ?? source.info.width;
   const refH = mask?.height ?? source.info.height;

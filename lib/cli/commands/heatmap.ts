@@ -107,7 +107,6 @@ function targetOf(t: { kind: 'patch' | 'point'; text: string }): PatchIndex | Pi
   return t.kind === 'patch' ? { row: a, col: b } : { x: a, y: b };
 }
 
-
 /** OUT.png for one target; OUT-1.png, OUT-2.png, ... for several. */
 export function outputNames(output: string, count: number): string[] {
   if (count === 1) return [output];

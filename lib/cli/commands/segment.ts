@@ -75,7 +75,6 @@ const options: Options = {
 const VIDEO_EXTENSIONS = ['.mp4', '.mkv', '.webm', '.mov', '.avi', '.m4v'];
 const IMAGE_EXTENSIONS = ['.png'];
 
-
 /** What --output names: one PNG, a video file, or a directory of frames. */
 async function outputKind(output: string): Promise<'png' | 'video' | 'dir'> {
   const ext = extname(output).toLowerCase();
@@ -256,9 +255,9 @@ export async function run(argv: readonly string[], out: (s: string) => void): Pr
     checkPatchSize(int(p, 'patch-size'), model.info.patchSize);
     const fps = num(p, 'fps');
     const labels = str(p, 'labels');
-    const write = { tool: decoderOf(p), ...(fps !== undefined ? { fps } : {}) };
-    if (sequence && opened.length > 1) await writeStreams(model, opened, output, sequence, { ...write, ...(labels !== undefined ? { labels } : {}) }, out);
-    else if (sequence) await writeSequence(model, opened[0] as Opened, output, sequence, { ...write, ...(labels !== undefined ? { labels } : {}) }, out);
+    const write = { tool: decoderOf(p), ...(fps !== undefined ? { fps } : {}), ...(labels !== undefined ? { labels } : {}) };
+    if (sequence && opened.length > 1) await writeStreams(model, opened, output, sequence, write, out);
+    else if (sequence) await writeSequence(model, opened[0] as Opened, output, sequence, write, out);
     else await segmentImage(model, p, image as string, size, out);
   } finally {
     await Promise.all(opened.map((o) => o.source.dispose()));

@@ -49,8 +49,6 @@ const options: Options = {
   'patch-size': { type: 'string' },
 };
 
-
-
 export async function run(argv: readonly string[], out: (s: string) => void): Promise<void> {
   const p = parse(argv, options);
   const modelPath = required(p, 'model', usage);
