@@ -84,7 +84,9 @@ void score_tile(const MatrixView& current, const float* context, int frames, int
       int t = 0;
       // Two frames at a time (the same patch q, so the same members): four targets and two
       // context tokens per step, six loads for eight products. The second frame's scores are
-      // appended after the first's, in the order one frame at a time would give.
+      // appended after the first's, in the order one frame at a time would give. (One template
+      // over the frame count for this loop and the one-frame loop below measured 10 % slower:
+      // its accumulator arrays did not stay in registers.)
       for (; t + 2 <= frames; t += 2) {
         const float* g0 = context + (t * n + q) * dim;
         const float* g1 = g0 + n * dim;
