@@ -39,7 +39,6 @@ import {
   encodeNpy,
   isDinoError,
   loadModel,
-  parseSize,
   renderHeatmap,
   renderSegmentation,
   toPng,
@@ -49,7 +48,6 @@ import {
   type Model,
   type RawImage,
   type SimilarityTarget,
-  type Size,
 } from 'dinov3-trt';
 import { writeTinyDinov3 } from 'dinov3-trt/testing';
 
@@ -254,14 +252,13 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
     return decodeImage(body, { limitInputPixels: o.limitInputPixels });
   };
 
-  const sizeOf = (q: Query): Size | undefined => {
+  // The library parses and checks the size ("224", "320x480"); the service caps it before anything is decoded.
+  const sizeOf = (q: Query): string | undefined => {
     const text = q.string('size');
-    if (text === undefined) return undefined;
-    const size = parseSize(text);
-    if (size.height > o.maxSide || size.width > o.maxSide) {
-      throw invalidArgument(`size ${size.height}x${size.width} is larger than this service allows (${o.maxSide} pixels per side)`);
+    if (text !== undefined && text.split(/\D+/).some((side) => Number(side) > o.maxSide)) {
+      throw invalidArgument(`size ${text} is larger than this service allows (${o.maxSide} pixels per side)`);
     }
-    return size;
+    return text;
   };
 
   type Answer = (features: Features, image: RawImage, reply: FastifyReply, signal: AbortSignal | undefined) => Promise<unknown>;

@@ -4,17 +4,21 @@
  *
  *   node examples/dist/segment-video.js MODEL.onnx VIDEO [OUT.mp4] [K]
  */
-import { loadModel, openVideoWriter, PipelineStats, probeVideo, segmentVideo, type FrameSink } from 'dinov3-trt';
+import { loadModel, openSource, openVideoWriter, PipelineStats, segmentVideo, type FrameSink } from 'dinov3-trt';
 
 export async function main(args: readonly string[]): Promise<string> {
   const [modelPath, video, output = 'segmented.mp4', clusters = '5'] = args;
   if (!modelPath || !video) throw new Error('usage: node examples/dist/segment-video.js MODEL.onnx VIDEO [OUT.mp4] [K]');
-  const { fps = 25, frames } = await probeVideo(video);
-  const model = await loadModel(modelPath);
+  const source = await openSource(video);
+  const { fps = 25, frames } = source.info;
+  const model = await loadModel(modelPath).catch(async (err: unknown) => {
+    await source.dispose();
+    throw err;
+  });
   const stats = new PipelineStats();
   let writer: FrameSink | undefined;
   try {
-    for await (const result of segmentVideo(model, video, { k: Number(clusters), render: { palette: 'jet', alpha: 0.4 } })) {
+    for await (const result of segmentVideo(model, source, { k: Number(clusters), render: { palette: 'jet', alpha: 0.4 } })) {
       const picture = result.rendered!;
       writer ??= await openVideoWriter(output, { width: picture.width, height: picture.height, fps });
       const start = performance.now();
@@ -27,6 +31,7 @@ export async function main(args: readonly string[]): Promise<string> {
     await writer?.abort();
     throw err;
   } finally {
+    await source.dispose();
     await model.dispose();
   }
   stats.finish();

@@ -11,7 +11,7 @@
  * const heatmap = await features.similarity({ row: 14, col: 14 });
  * const { labels } = await features.kmeans({ k: 4 });
  * ```
- * @packageDocumentation
+ * @module dinov3-trt
  */
 // Model and features
 export { loadModel, Model, type ModelInfo } from './model/model';
@@ -19,22 +19,20 @@ export { Features, type FeatureTimings, type SimilarityTarget } from './features
 export { DEFAULTS, type BackendChoice, type ExtractOptions, type LoadOptions } from './options';
 export { decodeImage, type DecodeOptions, type DecodedImage, type ImageInput, type PixelFormat, type RawImage } from './image/input';
 export type { DeviceImage, DevicePixelFormat } from './image/device-image';
-export { parseSize, type Size, type SizeLike } from './util/size';
+export type { Size, SizeLike } from './util/size';
 export type { BackendName } from './backends/backend';
 export type { GraphSummary } from './model/graph-facts';
 
 // Analysis
-export {
-  KMEANS_DEFAULTS,
-  PCA_DEFAULTS,
-  type Grid,
-  type Heatmap,
-  type KMeansOptions,
-  type KMeansResult,
-  type PatchIndex,
-  type PcaOptions,
-  type PcaResult,
-  type PixelPoint,
+export type {
+  Grid,
+  Heatmap,
+  KMeansOptions,
+  KMeansResult,
+  PatchIndex,
+  PcaOptions,
+  PcaResult,
+  PixelPoint,
 } from './analysis/types';
 export { matchPatches, type MatchOptions, type PatchMatch, type PatchMatches } from './analysis/correspondence';
 export { readNpy, writeNpy, encodeNpy, type NpyArray, type NpyData } from './io/npy';
@@ -67,7 +65,6 @@ export { segmentStream, type LiveFrame, type SegmentStreamOptions } from './live
 export { LiveControls, type LiveMode, type LiveSettings } from './live/controls';
 export { serveLive, type LiveService, type MjpegServer, type MjpegServerOptions, type ServeLiveOptions } from './live/server';
 export { openVideoWriter, type VideoWriterOptions } from './video/encoder';
-export { probeVideo, type VideoInfo } from './video/probe';
 export type { FrameSink } from './video/sink';
 export type { VideoTool } from './video/programs';
 

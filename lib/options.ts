@@ -2,6 +2,7 @@
  * Options of {@link loadModel} and {@link Model.extract}, with every default in one place.
  * @module
  */
+import { KMEANS_DEFAULTS, PCA_DEFAULTS } from './analysis/types';
 import type { DecodeOptions } from './image/input';
 import type { BuildEngineOptions } from './tensorrt/options';
 import type { SizeLike } from './util/size';
@@ -98,4 +99,8 @@ export const DEFAULTS = {
    */
   spinning: false,
   backend: 'auto' as BackendChoice,
+  /** {@link Features.kmeans}: Lloyd iterations, k-means++ restarts, seed, convergence tolerance. */
+  kmeans: KMEANS_DEFAULTS,
+  /** {@link Features.pca}: components, power iterations, seed. */
+  pca: PCA_DEFAULTS,
 } as const;

@@ -11,7 +11,7 @@
  * await writeTinyDinov3('/tmp/tiny.onnx', { depth: 2, seed: 1 });
  * const model = await loadModel('/tmp/tiny.onnx');
  * ```
- * @module
+ * @module dinov3-trt/testing
  */
 export {
   buildTinyDinov3,
@@ -22,4 +22,5 @@ export {
   type TinyDinov3FixedSize,
   type TinyDinov3Options,
 } from './onnx/tiny-dinov3';
-export { attr, OnnxGraphBuilder, type GraphBuilderOptions, type NodeOptions } from './onnx/builder';
+export { attr, OnnxGraphBuilder, tensorFloat16, tensorFloat32, tensorInt64, type GraphBuilderOptions, type NodeOptions } from './onnx/builder';
+export type { AttributeValue, GraphSpec, ModelSpec, NodeSpec, TensorSpec, ValueInfoSpec } from './onnx/writer';

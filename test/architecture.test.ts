@@ -13,7 +13,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 import * as api from '../lib';
-import { ERROR_CODES, KMEANS_DEFAULTS } from '../lib';
+import { DEFAULTS, ERROR_CODES } from '../lib';
 import { NativePixelFormat } from '../lib/binding';
 import * as testingApi from '../lib/testing';
 import * as workerApi from '../lib/worker';
@@ -122,10 +122,10 @@ describe('facts written in C++ and in TypeScript agree', () => {
     for (const [k, v] of Object.entries(core)) expect(cuda[k]).toBe(v);
   });
 
-  it('k-means defaults: KMEANS_DEFAULTS = the C++ KMeansOptions defaults', () => {
+  it('k-means defaults: DEFAULTS.kmeans = the C++ KMeansOptions defaults', () => {
     const struct = /struct KMeansOptions \{([\s\S]*?)\};/.exec(source('native/core/kmeans.h'))?.[1] ?? '';
     const value = (field: string): number => Number(new RegExp(`\\b${field} = ([\\d.e-]+);`).exec(struct)?.[1]);
-    expect({ iterations: value('max_iterations'), restarts: value('restarts'), seed: value('seed'), tolerance: value('tolerance') }).toEqual({ ...KMEANS_DEFAULTS });
+    expect({ iterations: value('max_iterations'), restarts: value('restarts'), seed: value('seed'), tolerance: value('tolerance') }).toEqual({ ...DEFAULTS.kmeans });
   });
 
   it('every error code the native code raises is an ERROR_CODES entry', () => {
@@ -140,15 +140,15 @@ describe('public API', () => {
   const root: Record<string, unknown> = api;
   const testing: Record<string, unknown> = testingApi;
 
-  it('the root export has at most 34 runtime names, and no internals', () => {
+  it('the root export has at most 30 runtime names, and no internals', () => {
     const names = Object.keys(root).filter((n) => n !== '__esModule');
-    expect(names.length).toBeLessThanOrEqual(34);
+    expect(names.length).toBeLessThanOrEqual(30);
     for (const name of ['loadModel', 'Model', 'Features', 'openSource', 'segmentVideo', 'segmentStreams', 'segmentStream', 'serveLive', 'renderHeatmap', 'capabilities', 'DinoError', 'matchPatches', 'trackVideo']) expect(names).toContain(name);
     for (const internal of ['ProgressBar', 'openFrameWriter', 'changedShare', 'writeTinyDinov3', 'buildTinyDinov3', 'openImageDir', 'openFrameSource', 'native']) expect(names).not.toContain(internal);
   });
 
-  it('dinov3-trt/testing has the test-model generator and the graph builder', () => {
-    expect(Object.keys(testing).filter((n) => n !== '__esModule').sort()).toEqual(['OnnxGraphBuilder', 'attr', 'buildTinyDinov3', 'writeTinyDinov3']);
+  it('dinov3-trt/testing has the test-model generator and the graph builder with its tensor helpers', () => {
+    expect(Object.keys(testing).filter((n) => n !== '__esModule').sort()).toEqual(['OnnxGraphBuilder', 'attr', 'buildTinyDinov3', 'tensorFloat16', 'tensorFloat32', 'tensorInt64', 'writeTinyDinov3']);
   });
 
   it('dinov3-trt/worker has the worker, the submit client and the message schema; only its loader names the optional NATS packages', () => {

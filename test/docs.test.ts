@@ -40,10 +40,10 @@ function typedoc(args: readonly string[]): Promise<{ code: number | null; output
 const problems = (output: string): string[] => output.split('\n').filter((l) => /\[(warning|error)\]/.test(l) && !/Found \d+ errors? and \d+ warnings?/.test(l));
 
 describe('documentation', () => {
-  it('typedoc.json: lib/index.ts into docs/api, internals out, warnings are errors', () => {
+  it('typedoc.json: the three entry points (root, testing, worker) into docs/api, internals out, warnings are errors', () => {
     const config = JSON.parse(readFileSync(join(projectRoot, 'typedoc.json'), 'utf8')) as Record<string, unknown>;
     expect(config).toMatchObject({
-      entryPoints: ['lib/index.ts'],
+      entryPoints: ['lib/index.ts', 'lib/testing.ts', 'lib/worker/index.ts'],
       out: 'docs/api',
       excludeInternal: true,
       excludePrivate: true,
@@ -67,13 +67,17 @@ describe('documentation', () => {
       ).toEqual([]);
       expect(code, output).toBe(0);
       // the public API is there, internals are not
+      // one module per entry point: dinov3-trt, dinov3-trt/testing, dinov3-trt/worker
+      expect(readdirSync(join(out, 'modules')).sort()).toEqual(['dinov3-trt.html', 'dinov3-trt_testing.html', 'dinov3-trt_worker.html']);
       const classes = readdirSync(join(out, 'classes'));
-      expect(classes).toEqual(expect.arrayContaining(['Model.html', 'Features.html', 'DinoError.html']));
-      expect(readdirSync(join(out, 'functions'))).toEqual(expect.arrayContaining(['loadModel.html', 'renderHeatmap.html', 'capabilities.html']));
-      const model = readFileSync(join(out, 'classes', 'Model.html'), 'utf8');
+      expect(classes).toEqual(expect.arrayContaining(['dinov3-trt.Model.html', 'dinov3-trt.Features.html', 'dinov3-trt.DinoError.html', 'dinov3-trt_testing.OnnxGraphBuilder.html']));
+      expect(readdirSync(join(out, 'functions'))).toEqual(
+        expect.arrayContaining(['dinov3-trt.loadModel.html', 'dinov3-trt.renderHeatmap.html', 'dinov3-trt.capabilities.html', 'dinov3-trt_worker.startWorker.html', 'dinov3-trt_testing.writeTinyDinov3.html']),
+      );
+      const model = readFileSync(join(out, 'classes', 'dinov3-trt.Model.html'), 'utf8');
       expect(model).toContain('id="extract"');
       expect(model).not.toContain('id="constructor"'); // @internal
-      expect(existsSync(join(out, 'classes', 'Limiter.html'))).toBe(false);
+      expect(classes.filter((c) => c.includes('Limiter'))).toEqual([]);
     } finally {
       await rm(out, { recursive: true, force: true });
     }

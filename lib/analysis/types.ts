@@ -32,7 +32,7 @@ export interface Heatmap {
   max: number;
 }
 
-/** Options of {@link Features.kmeans}; defaults are in {@link KMEANS_DEFAULTS}. */
+/** Options of {@link Features.kmeans}; defaults are in {@link DEFAULTS}.kmeans. */
 export interface KMeansOptions {
   /** Number of clusters (1 <= k <= number of patches). */
   k: number;

@@ -13,7 +13,7 @@
  * const worker = await startWorker({ nats: 'nats://127.0.0.1:4222', model: await loadModel('m.onnx') });
  * process.on('SIGTERM', () => void worker.stop());
  * ```
- * @module
+ * @module dinov3-trt/worker
  */
 export { startWorker, type NatsWorker, type WorkerOptions } from './worker';
 export { submitFolder, type SubmitEntry, type SubmitOptions, type SubmitProgress, type SubmitSummary } from './submit';

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { openSource, probeVideo } from '../../lib';
+import { openSource } from '../../lib';
+import { probeVideo } from '../../lib/video/probe';
 import { startDecoder } from '../../lib/video/decoder';
 import { findProgram } from '../../lib/video/programs';
 import { parseSourceUri } from '../../lib/video/sources/uri';

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { openVideoWriter, probeVideo, type RgbImage } from '../../lib';
+import { openVideoWriter, type RgbImage } from '../../lib';
+import { probeVideo } from '../../lib/video/probe';
 import { openFrameWriter } from '../../lib/video/frame-writer';
 import { countFrames, decodeFrames, hasFfmpeg, hasGstreamer, noteNoFfmpeg, pixel, readPng, tempDir } from './fixtures';
 
