@@ -7,6 +7,7 @@
  *   node bench/run-ts.cjs bench/segment-video.ts [--frames 30] [--rounds 8] [--k 5] [--size 224]
  *                                                [--sessions 1] [--threads N]
  *                                                [--model .cache/models/vits16/vits16.onnx]
+ *                                                [--without encode|render,encode]
  *
  * The model defaults to ViT-S/16 from bench/models with seeded weights, copied into
  * .cache/models/vits16 (see bench/models/README.md). One loaded model serves both
@@ -15,6 +16,9 @@
  * both alike; each phase reports how much of the machine other processes used meanwhile (rounds
  * where that is >= 5 % are not comparable), and the CPU time per frame (this process and its
  * ffmpeg children) is reported next to the wall-clock rates.
+ *
+ * `--without encode` drops the H.264 writer, `--without render,encode` also the picture: the
+ * stage costs by ablation (what the ratio gains when a stage is not run).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -78,11 +82,15 @@ async function bare(model: Model, frames: readonly RawImage[], size: number): Pr
 }
 
 /** What `dinov3 segment --input VIDEO --clusters K --output OUT.mp4` does, on the same loaded model. */
-async function segment(model: Model, video: string, output: string, k: number, size: number): Promise<Phase> {
+async function segment(model: Model, video: string, output: string, k: number, size: number, without: readonly string[]): Promise<Phase> {
   const cpu0 = cpuMs();
   const stats = new PipelineStats();
   let sink: FrameSink | undefined;
-  for await (const r of segmentVideo(model, video, { k, size })) {
+  for await (const r of segmentVideo(model, video, { k, size, ...(without.includes('render') ? { render: false } : {}) })) {
+    if (without.includes('encode')) {
+      stats.add(r.timings);
+      continue;
+    }
     const picture = r.rendered as NonNullable<typeof r.rendered>;
     sink ??= await openVideoWriter(output, { width: picture.width, height: picture.height, fps: 25 });
     const t0 = performance.now();
@@ -109,6 +117,8 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'dinov3-bench-'));
   const sessions = Number(arg('sessions', '1'));
   const threads = arg('threads', '');
+  const without = arg('without', '').split(',').filter(Boolean);
+  if (without.includes('render') && !without.includes('encode')) throw new Error('--without render needs encode too (nothing to encode)');
   const model = await loadModel(modelPath, { sessions, ...(threads ? { threads: Number(threads) } : {}) });
   try {
     const video = join(dir, 'input-640x480.mp4');
@@ -117,14 +127,14 @@ async function main(): Promise<void> {
     for await (const f of await openSource(video, { decoder: 'ffmpeg' })) frames.push(f.toRawImage());
     await model.extract(frames[0] as RawImage, { size }); // warm-up
     console.log(`machine: ${cpuName()}, ${availableParallelism()} CPUs, Node ${process.version}, backend ${model.backend}`);
-    console.log(`model: ${modelPath}, input ${size}x${size}, k = ${k}, ONNX Runtime sessions ${sessions} (threads each: ${threads || 'default'}), video 640x480 H.264, ${frames.length} frames per round\n`);
+    console.log(`model: ${modelPath}, input ${size}x${size}, k = ${k}, ONNX Runtime sessions ${sessions} (threads each: ${threads || 'default'}), video 640x480 H.264, ${frames.length} frames per round${without.length ? `, without ${without.join(' and ')}` : ''}\n`);
     const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
     const wall: number[] = [];
     const cpu: number[] = [];
     const quiet: number[] = [];
     for (let r = 1; r <= rounds; r++) {
       const b = await measured(() => bare(model, frames, size));
-      const s = await measured(() => segment(model, video, join(dir, `out-${r}.mp4`), k, size));
+      const s = await measured(() => segment(model, video, join(dir, `out-${r}.mp4`), k, size, without));
       const ratio = s.fps / b.fps;
       wall.push(ratio);
       cpu.push(b.cpuPerFrame / s.cpuPerFrame);

@@ -389,6 +389,14 @@ export interface NativeBinding {
   ): Promise<Uint8Array>;
   /** Any pixel format at any pitch to packed RGB (alpha dropped, BGR swapped, gray replicated). */
   toRgb(pixels: Uint8Array, width: number, height: number, rowBytes: number, format: NativePixelFormat): Promise<Uint8Array>;
+  /** Whether {@link NativeBinding.decodePng} can run: libdeflate loaded, else why not. */
+  pngStatus(): { available: boolean; library?: string; reason?: string };
+  /**
+   * Decodes an 8-bit RGB(A), non-interlaced PNG without transparency key or ICC profile, of at most
+   * `maxPixels` pixels, from bytes or a file path read in the same job (native/core/png.h);
+   * anything else (not a PNG, another PNG kind, a damaged file) comes back declined.
+   */
+  decodePng(source: Uint8Array | string, maxPixels: number): Promise<{ data: Uint8Array; width: number; height: number; channels: 3 | 4 } | { declined: string }>;
   /**
    * Label overlay at the photo's resolution (native/core/overlay.h): pixel (x, y) takes the label
    * of grid cell (rowOf[y], colOf[x]); k = drawn.length, colours holds 3 bytes per label, alpha

@@ -3,6 +3,7 @@
  * @module
  */
 import { native, type NativeCudaDevice } from './binding';
+import { fastPngEnabled } from './image/fast-png';
 import type { BackendName } from './backends/backend';
 
 /** A native component: built into this package, and usable on this machine. */
@@ -33,8 +34,21 @@ export interface Capabilities {
    * All of them give the same bytes, PIL's.
    */
   preprocess: { kernel: string; kernels: string[] };
+  /**
+   * The PNG fast path (8-bit RGB/RGBA PNGs decoded by the addon with the system's libdeflate,
+   * about twice as fast as sharp): available when libdeflate.so.0 loaded and
+   * DINOV3_PNG_DECODER is not 'sharp'; other images always go through sharp.
+   */
+  png: ComponentStatus;
   /** Version of the native addon. */
   addonVersion: string;
+}
+
+function pngStatus(): ComponentStatus {
+  const s = native().pngStatus();
+  if (!s.available) return { compiled: true, available: false, reason: `libdeflate.so.0 could not be loaded (${s.reason ?? 'unknown'}): PNGs are decoded by sharp` };
+  if (!fastPngEnabled()) return { compiled: true, available: false, reason: 'DINOV3_PNG_DECODER=sharp: PNGs are decoded by sharp' };
+  return { compiled: true, available: true, ...(s.library ? { version: s.library } : {}) };
 }
 
 /**
@@ -74,6 +88,7 @@ export function capabilities(): Capabilities {
     nvmm,
     threads: c.threads,
     preprocess: { kernel: c.preprocess.kernel, kernels: [...c.preprocess.kernels] },
+    png: pngStatus(),
     addonVersion: b.version,
   };
 }

@@ -76,6 +76,7 @@ export function machineFacts(): MachineFacts {
     { name: 'tensorrt', ...caps.tensorrt },
     { name: 'capture (GStreamer)', ...caps.gstreamer },
     { name: 'nvmm zero-copy', ...caps.nvmm },
+    { name: 'png fast path (libdeflate)', ...caps.png },
   ].map((m) => ({
     name: m.name,
     compiled: m.compiled,

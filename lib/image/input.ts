@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import { NativePixelFormat } from '../binding';
 import { DinoError } from '../errors';
 import { integer, invalid, isObject, oneOf } from '../validate';
+import { decodePngFast } from './fast-png';
 
 /** Layout of raw 8-bit pixels. */
 export type PixelFormat = 'rgb' | 'rgba' | 'bgr' | 'bgra' | 'gray';
@@ -76,6 +77,10 @@ function checkRaw(image: RawImage): DecodedImage {
 
 async function decodeEncoded(input: string | Uint8Array, options: DecodeOptions, label: string): Promise<DecodedImage> {
   const limit = options.limitInputPixels ?? DEFAULT_LIMIT_INPUT_PIXELS;
+  if (!options.autoOrient) {
+    const png = await decodePngFast(input, limit);
+    if (png) return { data: png.data, width: png.width, height: png.height, format: png.channels === 4 ? 'rgba' : 'rgb', rowBytes: png.width * png.channels };
+  }
   try {
     let pipeline = sharp(input, { limitInputPixels: limit, failOn: 'error' });
     if (options.autoOrient) pipeline = pipeline.rotate();

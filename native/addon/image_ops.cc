@@ -1,9 +1,13 @@
 // Bindings for image preprocessing, pixel-format conversion and fp16 conversion.
 #include <napi.h>
 
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "../core/half.h"
+#include "../core/inflate.h"
+#include "../core/png.h"
 #include "../core/preprocess.h"
 #include "../core/resize_kernels.h"
 #include "args.h"
@@ -134,6 +138,78 @@ Napi::Value ToRgb(const Napi::CallbackInfo& info) {
       [](Napi::Env, bool&, const Napi::Array& held) { return held.Get(1u); }, {img.keep_alive, out});
 }
 
+// decodePng(source: Uint8Array | string (a file path), maxPixels) ->
+//   Promise<{ data, width, height, channels } | { declined: string }>
+// The fast path for 8-bit RGB(A) PNGs (core/png.h), file read included, in one worker job;
+// whatever it declines (not a PNG, another PNG kind, too many pixels, damaged), the caller
+// decodes with sharp.
+Napi::Value DecodePng(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const bool from_file = info[0].IsString();
+  const std::string path = from_file ? info[0].As<Napi::String>().Utf8Value() : std::string();
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+  Napi::Value keep = env.Undefined();
+  if (!from_file) {
+    auto bytes = uint8_arg(info[0], "source");
+    data = bytes.data, size = bytes.length, keep = bytes.value;
+  }
+  const int64_t max_pixels = int_arg(info[1], "maxPixels", 1, int64_t{1} << 40);
+  struct Decoded {
+    std::string declined;
+    PngHeader header;
+    std::shared_ptr<uint8_t> pixels;
+  };
+  return PromiseWorker<Decoded>::Start(
+      env, "dinov3.decodePng",
+      [=] {
+        Decoded d;
+        PngFile file;
+        const uint8_t* src = data;
+        size_t n = size;
+        if (from_file) {
+          if (!read_png_file(path, &file, &d.declined)) return d;
+          src = file.bytes.get(), n = file.size;
+        }
+        if (!read_png_header(src, n, &d.header, &d.declined)) return d;
+        if (int64_t{d.header.width} * d.header.height > max_pixels) {
+          d.declined = "more pixels than maxPixels";
+          return d;
+        }
+        // Not zeroed: decode_png writes every byte.
+        d.pixels.reset(new uint8_t[size_t{1} * d.header.width * d.header.height * d.header.channels], std::default_delete<uint8_t[]>());
+        if (!decode_png(src, n, d.header, d.pixels.get(), &d.declined)) d.pixels.reset();
+        if (!d.pixels && d.declined.empty()) d.declined = "declined";
+        return d;
+      },
+      [](Napi::Env e, Decoded& d, const Napi::Array&) {
+        Napi::Object o = Napi::Object::New(e);
+        if (!d.pixels) {
+          o.Set("declined", d.declined);
+          return o;
+        }
+        const size_t bytes = size_t{1} * d.header.width * d.header.height * d.header.channels;
+        auto* owner = new std::shared_ptr<uint8_t>(std::move(d.pixels));
+        // Handed to JS without a copy where the runtime allows external buffers, else copied.
+        auto buffer = Napi::Buffer<uint8_t>::NewOrCopy(
+            e, owner->get(), bytes, [](Napi::Env, uint8_t*, std::shared_ptr<uint8_t>* p) { delete p; }, owner);
+        o.Set("data", Napi::Uint8Array::New(e, bytes, buffer.ArrayBuffer(), buffer.ByteOffset()));
+        o.Set("width", d.header.width);
+        o.Set("height", d.header.height);
+        o.Set("channels", d.header.channels);
+        return o;
+      },
+      {keep});
+}
+
+// pngStatus() -> { available, library | reason }: whether decodePng can run (libdeflate loaded).
+Napi::Value PngStatus(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("available", fast_inflate_available());
+  o.Set(fast_inflate_available() ? "library" : "reason", fast_inflate_status());
+  return o;
+}
+
 // halfToFloat(Uint16Array) -> Promise<Float32Array>
 Napi::Value HalfToFloat(const Napi::CallbackInfo& info) {
   auto in = uint16_arg(info[0], "halves");
@@ -172,6 +248,8 @@ void register_image_ops(Napi::Env env, Napi::Object exports) {
   exports.Set("preprocess", Napi::Function::New<Preprocess>(env, "preprocess"));
   exports.Set("resizeRgb", Napi::Function::New<ResizeRgb>(env, "resizeRgb"));
   exports.Set("toRgb", Napi::Function::New<ToRgb>(env, "toRgb"));
+  exports.Set("decodePng", Napi::Function::New<DecodePng>(env, "decodePng"));
+  exports.Set("pngStatus", Napi::Function::New<PngStatus>(env, "pngStatus"));
   exports.Set("halfToFloat", Napi::Function::New<HalfToFloat>(env, "halfToFloat"));
   exports.Set("floatToHalf", Napi::Function::New<FloatToHalf>(env, "floatToHalf"));
 }

@@ -1,0 +1,201 @@
+/**
+ * The PNG fast path (native/core/png.cc through lib/image/fast-png.ts): 8-bit RGB and RGBA PNGs
+ * decode to exactly the bytes they hold and to exactly sharp's bytes, with every row filter and
+ * split image data; every other PNG kind, damaged files, the pixel limit and DINOV3_PNG_DECODER=sharp
+ * go to sharp, with sharp's results and errors.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+
+import sharp from 'sharp';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { native } from '../lib/binding';
+import { decodePngFast, fastPngEnabled } from '../lib/image/fast-png';
+import { decodeImage, type DecodedImage } from '../lib/image/input';
+import { capabilities, loadModel } from '../lib';
+import { tinyModel } from './helpers/models';
+
+const dir = mkdtempSync(join(tmpdir(), 'dinov3-png-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) c = (CRC_TABLE[(c ^ b) & 0xff] as number) ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function chunk(type: string, body: Uint8Array): Buffer {
+  const typed = Buffer.concat([Buffer.from(type, 'latin1'), body]);
+  const out = Buffer.alloc(12 + body.length);
+  out.writeUInt32BE(body.length, 0);
+  typed.copy(out, 4);
+  out.writeUInt32BE(crc32(typed), 8 + body.length);
+  return out;
+}
+
+function seeded(n: number, seed: number): Uint8Array {
+  const v = new Uint8Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    v[i] = s >>> 24;
+  }
+  return v;
+}
+
+/** PNG filter of one row, the textbook way. */
+function filterRow(type: number, row: Uint8Array, prior: Uint8Array | undefined, bpp: number): Uint8Array {
+  const out = new Uint8Array(row.length);
+  for (let i = 0; i < row.length; i++) {
+    const a = i >= bpp ? (row[i - bpp] as number) : 0;
+    const b = prior ? (prior[i] as number) : 0;
+    const c = prior && i >= bpp ? (prior[i - bpp] as number) : 0;
+    const p = a + b - c;
+    const paeth = Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
+    const pred = [0, a, b, (a + b) >> 1, paeth][type] as number;
+    out[i] = ((row[i] as number) - pred) & 0xff;
+  }
+  return out;
+}
+
+interface Made {
+  png: Buffer;
+  pixels: Uint8Array;
+}
+
+/** Random pixels, row y filtered with `filters[y % filters.length]`, the stream in `idats` chunks, `extra` chunks after IHDR. */
+function makePng(width: number, height: number, channels: 3 | 4, o: { idats?: number; seed?: number; filters?: number[]; extra?: Buffer[] } = {}): Made {
+  const rowBytes = width * channels;
+  const pixels = seeded(rowBytes * height, o.seed ?? width * 131 + height);
+  const filters = o.filters ?? [0, 1, 2, 3, 4];
+  const rows: Uint8Array[] = [];
+  for (let y = 0; y < height; y++) {
+    const type = filters[y % filters.length] as number;
+    rows.push(Uint8Array.of(type), filterRow(type, pixels.subarray(y * rowBytes, (y + 1) * rowBytes), y > 0 ? pixels.subarray((y - 1) * rowBytes, y * rowBytes) : undefined, channels));
+  }
+  const z = deflateSync(Buffer.concat(rows), { level: 6 });
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, channels === 4 ? 6 : 2, 0, 0, 0], 8);
+  const parts = o.idats ?? 1;
+  const size = Math.ceil(z.length / parts);
+  const idat = Array.from({ length: Math.ceil(z.length / size) }, (_, i) => chunk('IDAT', z.subarray(i * size, (i + 1) * size)));
+  const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), ...(o.extra ?? []), ...idat, chunk('IEND', new Uint8Array(0))]);
+  return { png, pixels };
+}
+
+async function withSharp<T>(fn: () => Promise<T>): Promise<T> {
+  const before = process.env.DINOV3_PNG_DECODER;
+  process.env.DINOV3_PNG_DECODER = 'sharp';
+  try {
+    return await fn();
+  } finally {
+    if (before === undefined) delete process.env.DINOV3_PNG_DECODER;
+    else process.env.DINOV3_PNG_DECODER = before;
+  }
+}
+
+const bytesOf = (d: DecodedImage): Buffer => Buffer.from(d.data.buffer, d.data.byteOffset, d.data.byteLength);
+
+const status = native().pngStatus();
+
+describe('PNG fast path', () => {
+  it('reports whether libdeflate was found', () => {
+    expect(typeof status.available).toBe('boolean');
+    expect(status.available ? status.library : status.reason).toMatch(/\S/);
+    expect(fastPngEnabled()).toBe(status.available);
+    expect(capabilities().png).toMatchObject({ compiled: true, available: status.available });
+  });
+
+  describe.skipIf(!status.available)('with libdeflate', () => {
+    it('decodes RGB and RGBA with every filter, any width and split image data to the bytes they hold, and to sharp bytes', async () => {
+      for (const channels of [3, 4] as const) {
+        for (const [w, h, idats] of [[1, 1, 1], [2, 7, 2], [13, 5, 1], [64, 10, 3], [301, 12, 4]] as const) {
+          const { png, pixels } = makePng(w, h, channels, { idats });
+          const fast = await decodePngFast(png, 1e9);
+          expect(fast, `${w}x${h}x${channels}`).toBeDefined();
+          expect(fast).toMatchObject({ width: w, height: h, channels });
+          expect(Buffer.from(fast!.data).equals(Buffer.from(pixels))).toBe(true);
+          const viaSharp = await withSharp(() => decodeImage(png));
+          const viaFast = await decodeImage(png);
+          expect(viaFast).toMatchObject({ width: viaSharp.width, height: viaSharp.height, format: viaSharp.format, rowBytes: viaSharp.rowBytes });
+          expect(bytesOf(viaFast).equals(bytesOf(viaSharp))).toBe(true);
+        }
+      }
+    });
+
+    it('reads a file path itself, and the conformance photos come out as sharp decodes them', async () => {
+      const file = join(dir, 'made.png');
+      const made = makePng(40, 30, 3, { idats: 2 });
+      writeFileSync(file, made.png);
+      expect(Buffer.from((await decodePngFast(file, 1e9))!.data).equals(Buffer.from(made.pixels))).toBe(true);
+      for (const name of ['chelsea', 'coffee', 'astronaut']) {
+        const path = join(__dirname, 'fixtures', 'conformance', 'images', `${name}.png`);
+        expect(await decodePngFast(path, 1e9), name).toBeDefined();
+        expect(bytesOf(await decodeImage(path)).equals(bytesOf(await withSharp(() => decodeImage(path))))).toBe(true);
+      }
+    });
+
+    it('declines other PNG kinds and other formats; decodeImage gives sharp result for them', async () => {
+      const base = sharp({ create: { width: 23, height: 11, channels: 3, background: { r: 200, g: 30, b: 90 } } });
+      const jpeg = join(dir, 'photo.jpg');
+      await base.clone().jpeg().toFile(jpeg);
+      const declined: Array<[string, Uint8Array | string]> = [
+        ['palette', await base.clone().png({ palette: true }).toBuffer()],
+        ['gray', await base.clone().toColourspace('b-w').png().toBuffer()],
+        ['gray with alpha', await base.clone().toColourspace('b-w').ensureAlpha(0.5).png().toBuffer()],
+        ['16-bit', await base.clone().toColourspace('rgb16').png().toBuffer()],
+        ['interlaced', await base.clone().png({ progressive: true }).toBuffer()],
+        ['ICC profile', await base.clone().withIccProfile('p3').png().toBuffer()],
+        ['transparency key', makePng(6, 4, 3, { extra: [chunk('tRNS', Uint8Array.of(0, 1, 0, 2, 0, 3))] }).png],
+        ['JPEG bytes', await base.clone().jpeg().toBuffer()],
+        ['JPEG file', jpeg],
+      ];
+      for (const [what, input] of declined) {
+        expect(await decodePngFast(input, 1e9), what).toBeUndefined();
+        const viaSharp = await withSharp(() => decodeImage(input));
+        const via = await decodeImage(input);
+        expect(via.format, what).toBe(viaSharp.format);
+        expect(bytesOf(via).equals(bytesOf(viaSharp)), what).toBe(true);
+      }
+    });
+
+    it('a damaged or truncated file and the pixel limit: declined, and the outcome is sharp\'s', async () => {
+      const good = makePng(50, 20, 3, { idats: 2 }).png;
+      const badCrc = Buffer.from(good);
+      badCrc.writeUInt8(badCrc.readUInt8(badCrc.length - 40) ^ 0x10, badCrc.length - 40); // inside the last IDAT
+      const truncated = good.subarray(0, good.length - 60);
+      for (const [what, input] of [['bad CRC', badCrc], ['truncated', truncated]] as const) {
+        expect(await decodePngFast(input, 1e9), what).toBeUndefined();
+        const outcome = async (): Promise<string> => decodeImage(input).then((d) => `decoded ${bytesOf(d).toString('hex', 0, 16)}`, (e: { code?: string }) => String(e.code));
+        expect(await outcome(), what).toBe(await withSharp(outcome));
+      }
+      await expect(decodeImage(good, { limitInputPixels: 999 })).rejects.toMatchObject({ code: 'ERR_DINO_INVALID_IMAGE', message: /larger than the limit of 999 pixels/ });
+      expect(await decodePngFast(good, 999)).toBeUndefined();
+    });
+
+    it('DINOV3_PNG_DECODER=sharp turns the fast path off; extract gives the same tokens either way', async () => {
+      const { png } = makePng(96, 80, 3, { idats: 2 });
+      expect(await withSharp(() => decodePngFast(png, 1e9))).toBeUndefined();
+      const model = await loadModel(tinyModel());
+      try {
+        const a = await model.extract(png);
+        const b = await withSharp(() => model.extract(png));
+        expect(Array.from(a.patches)).toEqual(Array.from(b.patches));
+        a.dispose();
+        b.dispose();
+      } finally {
+        await model.dispose();
+      }
+    });
+  });
+});
