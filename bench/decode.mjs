@@ -5,7 +5,10 @@
 //   read        fs.readFile of the file (sharp reads the file itself; this is the I/O share)
 //   decode      sharp(buffer).raw(): the codec alone, no colour conversion
 //   + srgb      sharp(buffer).toColourspace('srgb').raw(): what the library asks for
-//   library     decodeImage(path): the library's decode (stat + sharp from the path + srgb)
+//   library     decodeImage(path): the library's decode — for an 8-bit RGB(A) PNG the addon's
+//               fast path (file read + libdeflate inflate + unfilter, one native job) where
+//               libdeflate is installed, else stat + sharp from the path + srgb
+//   lib/sharp   the same with DINOV3_PNG_DECODER=sharp (the library before the fast path)
 //   copy        one copy of the decoded pixels (Buffer.from), for scale: the library makes none
 //               between sharp's output and the native preprocessing, which reads it in place
 //   preprocess  native preprocessing of the decoded pixels to 224x224 (the vectorised kernel)
@@ -34,8 +37,9 @@ const mean = new Float32Array([0.485, 0.456, 0.406]);
 const std = new Float32Array([0.229, 0.224, 0.225]);
 
 console.log(`# decode breakdown, ${machine()}, sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}, ${sharp.concurrency()} libvips thread(s)), medians of ${runs}, ms\n`);
-console.log('| photo | read | decode | decode + srgb | library decodeImage | copy | preprocess 224 | other processes |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+console.log(`PNG fast path: ${native().pngStatus().available ? `on (${native().pngStatus().library})` : `off (${native().pngStatus().reason})`}\n`);
+console.log('| photo | read | sharp decode | sharp decode + srgb | library decodeImage | library, sharp only | copy | preprocess 224 | other processes |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const [kind, path] of Object.entries(photos)) {
   const bytes = await readFile(path);
   const img = await decodeImage(path);
@@ -45,6 +49,14 @@ for (const [kind, path] of Object.entries(photos)) {
     decode: () => sharp(bytes, { failOn: 'error' }).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }),
     srgb: () => sharp(bytes, { failOn: 'error' }).toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }),
     library: () => decodeImage(path),
+    librarySharp: async () => {
+      process.env.DINOV3_PNG_DECODER = 'sharp';
+      try {
+        return await decodeImage(path);
+      } finally {
+        delete process.env.DINOV3_PNG_DECODER;
+      }
+    },
     copy: async () => Buffer.from(img.data),
     preprocess: () => native().preprocess({ pixels: img.data, width: img.width, height: img.height, rowBytes: img.rowBytes,
       format: nativeFormat(img.format), outWidth: 224, outHeight: 224, mean, std, out }),
@@ -62,5 +74,5 @@ for (const [kind, path] of Object.entries(photos)) {
     return {};
   });
   const md = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v).toFixed(2)]));
-  console.log(`| ${kind} ${img.width}x${img.height} ${img.format} | ${md.read} | ${md.decode} | ${md.srgb} | ${md.library} | ${md.copy} | ${md.preprocess} | ${othersText(m)} |`);
+  console.log(`| ${kind} ${img.width}x${img.height} ${img.format} | ${md.read} | ${md.decode} | ${md.srgb} | ${md.library} | ${md.librarySharp} | ${md.copy} | ${md.preprocess} | ${othersText(m)} |`);
 }
