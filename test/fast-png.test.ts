@@ -183,6 +183,44 @@ describe('PNG fast path', () => {
       expect(await decodePngFast(good, 999)).toBeUndefined();
     });
 
+    it('mutated files (random bytes, image data with its CRC fixed, truncation, a rewritten header): never a crash, always sharp\'s outcome', async () => {
+      const base = makePng(40, 30, 4, { idats: 3, seed: 99 }).png;
+      const idatAt: number[] = [];
+      for (let pos = 8; pos < base.length; pos += 12 + base.readUInt32BE(pos)) if (base.toString('latin1', pos + 4, pos + 8) === 'IDAT') idatAt.push(pos);
+      const fixCrc = (b: Buffer, chunkAt: number): void => {
+        const length = b.readUInt32BE(chunkAt);
+        b.writeUInt32BE(crc32(b.subarray(chunkAt + 4, chunkAt + 8 + length)), chunkAt + 8 + length);
+      };
+      let state = 12345;
+      const rand = (n: number): number => {
+        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+        return state % n;
+      };
+      const outcome = async (input: Uint8Array): Promise<string> =>
+        decodeImage(input).then((d) => `${d.width}x${d.height} ${d.format} ${crc32(Buffer.from(d.data.buffer, d.data.byteOffset, d.data.byteLength).subarray(0, d.rowBytes * d.height))}`, (e: { code?: string }) => String(e.code));
+      const kinds = new Map<string, number>();
+      for (let i = 0; i < 160; i++) {
+        const b = Buffer.from(base);
+        const kind = ['byte', 'image data', 'truncate', 'header'][i % 4] as string;
+        if (kind === 'byte') b.writeUInt8(rand(256), 8 + rand(b.length - 8));
+        if (kind === 'image data') {
+          const at = idatAt[rand(idatAt.length)] as number;
+          b.writeUInt8(rand(256), at + 8 + rand(b.readUInt32BE(at)));
+          fixCrc(b, at);
+        }
+        if (kind === 'header') {
+          b.writeUInt32BE(1 + rand(80), 16 + 4 * rand(2));
+          fixCrc(b, 8);
+        }
+        const input = kind === 'truncate' ? b.subarray(0, 8 + rand(b.length - 8)) : b;
+        await native().decodePng(input, 1e9); // must settle, whatever the bytes
+        const got = await outcome(input);
+        expect(got, `${kind} #${i}`).toBe(await withSharp(() => outcome(input)));
+        kinds.set(`${kind}: ${got.startsWith('ERR') ? 'error' : 'decoded'}`, (kinds.get(`${kind}: ${got.startsWith('ERR') ? 'error' : 'decoded'}`) ?? 0) + 1);
+      }
+      expect(kinds.get('truncate: error')).toBeGreaterThan(0);
+    });
+
     it('DINOV3_PNG_DECODER=sharp turns the fast path off; extract gives the same tokens either way', async () => {
       const { png } = makePng(96, 80, 3, { idats: 2 });
       expect(await withSharp(() => decodePngFast(png, 1e9))).toBeUndefined();
