@@ -50,8 +50,10 @@ describe('source URIs', () => {
       'nvarguscamerasrc sensor-id=0 ! video/x-raw(memory:NVMM),width=1920,height=1080,framerate=30/1,format=NV12 ! nvvidconv flip-method=2 ! video/x-raw(memory:NVMM),format=RGBA ! appsink name=sink sync=false',
     );
     expect(buildPipeline(parseSourceUri('csi://0'), {}, false)).toMatch(/nvvidconv flip-method=0 ! video\/x-raw,format=RGBA ! appsink name=sink sync=false/);
+    // nvvidconv writes no 24-bit RGB: a program's pipe gets its RGBA through videoconvert
+    expect(buildPipeline(parseSourceUri('csi://0'), {}, false, 'fdsink')).toMatch(/nvvidconv flip-method=0 ! video\/x-raw,format=RGBA ! videoconvert ! video\/x-raw,format=RGB ! fdsink fd=3 sync=false$/);
     expect(buildPipeline(parseSourceUri('test://ball'), { numBuffers: 5, width: 64, height: 48 }, false)).toBe(
-      'videotestsrc pattern=ball is-live=false num-buffers=5 ! video/x-raw,format=RGBA,width=64,height=48,framerate=30/1 ! appsink name=sink sync=false',
+      'videotestsrc pattern=ball is-live=false num-buffers=5 ! video/x-raw,format=RGB,width=64,height=48,framerate=30/1 ! appsink name=sink sync=false',
     );
     expect(buildPipeline(parseSourceUri('/tmp/x "y".mp4'), {}, false)).toContain('filesrc location="/tmp/x \\"y\\".mp4"');
     expect(gstQuote('a\\b')).toBe('"a\\\\b"');
@@ -87,7 +89,7 @@ describe.each(decoders.map((d) => [d]))('every URI kind through %s', (decoder) =
     for await (const frame of src) {
       expect([frame.width, frame.height, frame.memory]).toEqual([64, 48, 'system']);
       const raw = frame.toRawImage();
-      expect(raw.format).toBe(decoder === 'capture' ? 'rgba' : 'rgb');
+      expect(raw.format).toBe('rgb');
       const px = raw.data;
       expect(Math.abs(px[0]! - 255) + px[1]! + px[2]!).toBeLessThanOrEqual(6); // red (ffmpeg's colour conversion rounds)
       sequences.push(frame.sequence);

@@ -1,7 +1,8 @@
 /**
  * GStreamer pipeline descriptions (gst-launch syntax) for each source kind, ending in an appsink
- * named "sink" that delivers RGBA frames in system memory — or, on Jetson with zero copy, RGBA
- * NvBufSurfaces in NVMM memory that the capture module maps into CUDA.
+ * named "sink" that delivers packed RGB frames in system memory (RGBA from a Jetson CSI camera) —
+ * or, on Jetson with zero copy, RGBA NvBufSurfaces in NVMM memory that the capture module maps
+ * into CUDA.
  * Internal: not part of the public API.
  * @module
  */
@@ -33,8 +34,8 @@ function fraction(fps: number): string {
 }
 
 /**
- * Where the pipeline ends: 'appsink' (the capture module: RGBA frames, or NVMM surfaces) or
- * 'fdsink' (gst-launch-1.0 writing packed RGB frames to file descriptor 3, the program path).
+ * Where the pipeline ends: 'appsink' (the capture module: frames in memory, or NVMM surfaces) or
+ * 'fdsink' (gst-launch-1.0 writing the frames to file descriptor 3, the program path).
  */
 export type PipelineSink = 'appsink' | 'fdsink';
 
@@ -45,7 +46,9 @@ export type PipelineSink = 'appsink' | 'fdsink';
  */
 export function pipelineTokens(src: ParsedUri, options: SourceOptions, nvmm: boolean, sinkKind: PipelineSink = 'appsink'): string[] {
   const realtime = options.live === true;
-  const format = sinkKind === 'appsink' ? 'RGBA' : 'RGB';
+  // Packed RGB, which inference and rendering read as it is. nvvidconv (csi://) cannot write
+  // 24-bit RGB: the capture module takes its RGBA, a program's pipe gets it through videoconvert.
+  const format = src.protocol === 'csi' && sinkKind === 'appsink' ? 'RGBA' : 'RGB';
   const sink = (sync: boolean): string[] => (sinkKind === 'appsink' ? ['appsink', 'name=sink', `sync=${sync}`] : ['fdsink', 'fd=3', `sync=${sync}`]);
   // One caps filter after videoconvert (gst-launch reads two in a row as an element name): the
   // format, and the size when the options ask for one (videoscale before it).
@@ -77,7 +80,8 @@ export function pipelineTokens(src: ParsedUri, options: SourceOptions, nvmm: boo
       const camera = ['nvarguscamerasrc', `sensor-id=${src.location}`, ...buffers, '!', `video/x-raw(memory:NVMM),width=${width},height=${height},framerate=${fraction(rate(options))},format=NV12`, '!', 'nvvidconv', `flip-method=${flip}`];
       if (nvmm && sinkKind !== 'appsink') throw new DinoError('ERR_DINO_INTERNAL', 'NVMM frames need the appsink');
       // nvvidconv writes pitch-linear RGBA surfaces; in NVMM they map to CUDA without a CPU copy.
-      return nvmm ? [...camera, '!', 'video/x-raw(memory:NVMM),format=RGBA', '!', ...sink(false)] : [...camera, '!', ...converted(false)];
+      if (nvmm) return [...camera, '!', 'video/x-raw(memory:NVMM),format=RGBA', '!', ...sink(false)];
+      return sinkKind === 'appsink' ? [...camera, '!', ...converted(false)] : [...camera, '!', 'video/x-raw,format=RGBA', '!', 'videoconvert', '!', ...converted(false)];
     }
     default:
       throw new DinoError('ERR_DINO_INTERNAL', `no pipeline for ${String((src as ParsedUri).protocol)}`);
