@@ -36,8 +36,8 @@ export interface Capabilities {
   preprocess: { kernel: string; kernels: string[] };
   /**
    * The PNG fast path (8-bit RGB/RGBA PNGs decoded by the addon with the system's libdeflate,
-   * about twice as fast as sharp): available when libdeflate.so.0 loaded and
-   * DINOV3_PNG_DECODER is not 'sharp'; other images always go through sharp.
+   * about 1.5x as fast as through sharp: docs/BENCHMARKS.md): available when libdeflate.so.0
+   * loaded and DINOV3_PNG_DECODER is not 'sharp'; other images always go through sharp.
    */
   png: ComponentStatus;
   /** Version of the native addon. */

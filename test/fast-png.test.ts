@@ -133,6 +133,29 @@ describe('PNG fast path', () => {
       }
     });
 
+    it('takes the ancillary chunks that leave sharp\'s pixels alone (gAMA, cHRM, sRGB, pHYs, tEXt, eXIf), with sharp\'s bytes', async () => {
+      const u32 = (...xs: number[]): Uint8Array => {
+        const b = Buffer.alloc(4 * xs.length);
+        xs.forEach((x, i) => b.writeUInt32BE(x, 4 * i));
+        return b;
+      };
+      const extra = [
+        chunk('gAMA', u32(100000)), // gamma 1.0: would change every pixel if it were applied
+        chunk('cHRM', u32(31270, 32900, 64000, 33000, 30000, 60000, 15000, 6000)),
+        chunk('sRGB', Uint8Array.of(0)),
+        chunk('pHYs', Uint8Array.of(0, 0, 11, 19, 0, 0, 11, 19, 1)),
+        chunk('tEXt', Buffer.from('Comment\0made by the test', 'latin1')),
+        chunk('eXIf', Buffer.from('MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0', 'latin1')), // orientation 6
+      ];
+      for (const channels of [3, 4] as const) {
+        const { png, pixels } = makePng(21, 9, channels, { extra, seed: 7 });
+        const fast = await decodePngFast(png, 1e9);
+        expect(fast).toBeDefined();
+        expect(Buffer.from(fast!.data).equals(Buffer.from(pixels))).toBe(true);
+        expect(bytesOf(await decodeImage(png)).equals(bytesOf(await withSharp(() => decodeImage(png))))).toBe(true);
+      }
+    });
+
     it('reads a file path itself, and the conformance photos come out as sharp decodes them', async () => {
       const file = join(dir, 'made.png');
       const made = makePng(40, 30, 3, { idats: 2 });
