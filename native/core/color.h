@@ -18,11 +18,7 @@
 #pragma once
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define DINOV3_HOST_DEVICE __host__ __device__
-#else
-#define DINOV3_HOST_DEVICE
-#endif
+#include "host_device.h"
 
 namespace dinov3 {
 

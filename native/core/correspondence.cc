@@ -8,6 +8,7 @@
 #include "error.h"
 #include "parallel.h"
 #include "simd_lanes.h"
+#include "top_k.h"
 #include "vector_math.h"
 
 // The tile product has a baseline and an x86-64-v3 (AVX2 + FMA) clone (simd_lanes.h).
@@ -19,20 +20,6 @@ constexpr float kNormEpsilon = 1e-12f;
 constexpr int64_t kBlockA = 32;     // rows of a per chunk (one task)
 constexpr int64_t kBlockB = 256;    // rows of b per tile (stays in L2 with 32 rows of a)
 constexpr int64_t kRegisterA = 4;   // rows of a per inner step (4 dot products share each b load)
-
-// Inserts (value, index) into a best-first list of k entries if it beats the last one. Ties keep
-// the earlier entry first, so scanning indices in ascending order keeps the lower index.
-inline void offer(float* values, int32_t* indices, int k, float value, int32_t index) {
-  if (!(value > values[k - 1])) return;
-  int pos = k - 1;
-  while (pos > 0 && value > values[pos - 1]) {
-    values[pos] = values[pos - 1];
-    indices[pos] = indices[pos - 1];
-    --pos;
-  }
-  values[pos] = value;
-  indices[pos] = index;
-}
 
 void init_neighbours(Neighbours& n, int64_t rows, int k) {
   n.k = k;
@@ -167,8 +154,8 @@ CorrespondenceResult nearest_neighbours(const MatrixView& a, const MatrixView& b
         const float* srow = s.data() + (i - i0) * kBlockB;
         for (int64_t j = j0; j < j1; ++j) {
           const float v = srow[j - j0];
-          offer(rv, ri, k, v, static_cast<int32_t>(j));
-          offer(cv + j * k, ci + j * k, k, v, static_cast<int32_t>(i));
+          top_k_offer(rv, ri, k, v, static_cast<int32_t>(j));
+          top_k_offer(cv + j * k, ci + j * k, k, v, static_cast<int32_t>(i));
         }
       }
     }
@@ -182,7 +169,7 @@ CorrespondenceResult nearest_neighbours(const MatrixView& a, const MatrixView& b
       for (int64_t c = 0; c < chunks; ++c) {
         const float* cv = col_values.data() + (c * b.rows + j) * k;
         const int32_t* ci = col_indices.data() + (c * b.rows + j) * k;
-        for (int l = 0; l < k && ci[l] >= 0; ++l) offer(bv, bi, k, cv[l], ci[l]);
+        for (int l = 0; l < k && ci[l] >= 0; ++l) top_k_offer(bv, bi, k, cv[l], ci[l]);
       }
     }
   });

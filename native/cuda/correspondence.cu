@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../core/error.h"
+#include "../core/top_k.h"
 #include "cuda_api.h"
 #include "cuda_check.h"
 #include "device_math.cuh"
@@ -78,18 +79,6 @@ __global__ void similarity_tiles(const float* a, const float* b, int64_t rows, i
   }
 }
 
-__device__ __forceinline__ void offer(float* values, int32_t* indices, int k, float value, int32_t index) {
-  if (!(value > values[k - 1])) return;
-  int pos = k - 1;
-  while (pos > 0 && value > values[pos - 1]) {
-    values[pos] = values[pos - 1];
-    indices[pos] = indices[pos - 1];
-    --pos;
-  }
-  values[pos] = value;
-  indices[pos] = index;
-}
-
 // One warp per row of the slab: the row's k best columns.
 __global__ void row_best(const float* s, int64_t rows, int64_t nb, int k, int64_t first_row, float* best_values,
                          int32_t* best_indices) {
@@ -101,7 +90,7 @@ __global__ void row_best(const float* s, int64_t rows, int64_t nb, int k, int64_
   float v[kMaxK];
   int32_t ix[kMaxK];
   for (int l = 0; l < k; ++l) v[l] = -INFINITY, ix[l] = -1;
-  for (int64_t j = lane; j < nb; j += 32) offer(v, ix, k, s[row * nb + j], static_cast<int32_t>(j));
+  for (int64_t j = lane; j < nb; j += 32) top_k_offer(v, ix, k, s[row * nb + j], static_cast<int32_t>(j));
   for (int l = 0; l < k; ++l) lane_values[warp][lane][l] = v[l], lane_indices[warp][lane][l] = ix[l];
   __syncwarp();
   if (lane != 0) return;
@@ -139,7 +128,7 @@ __global__ void column_best(const float* s, int64_t rows, int64_t nb, int k, int
   float v[kMaxK];
   int32_t ix[kMaxK];
   for (int l = 0; l < k; ++l) v[l] = col_values[j * k + l], ix[l] = col_indices[j * k + l];
-  for (int64_t i = 0; i < rows; ++i) offer(v, ix, k, s[i * nb + j], static_cast<int32_t>(first_row + i));
+  for (int64_t i = 0; i < rows; ++i) top_k_offer(v, ix, k, s[i * nb + j], static_cast<int32_t>(first_row + i));
   for (int l = 0; l < k; ++l) col_values[j * k + l] = v[l], col_indices[j * k + l] = ix[l];
 }
 
