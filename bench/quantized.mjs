@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Quantised model against the float one (issue 16): a ViT-S/16-shaped pair written by the tiny
-// generator from one seed (dim 384, 12 blocks, 6 heads, 4 registers, MLP x4) — model.onnx
-// (float32) and model_quantized.onnx (ONNX Runtime's dynamic quantisation layout:
-// DynamicQuantizeLinear + MatMulInteger, int8 weights) in one Hugging Face folder, so that
-// transformers.js loads the same files with dtype 'fp32' and 'q8'. Per file, one image at a
+// Quantised and half-precision models against the float one (issue 16): ViT-S/16-shaped files
+// written by the tiny generator from one seed (dim 384, 12 blocks, 6 heads, 4 registers, MLP x4)
+// — model.onnx (float32), model_quantized.onnx (ONNX Runtime's dynamic quantisation layout:
+// DynamicQuantizeLinear + MatMulInteger, int8 weights) and model_fp16.onnx (float16 weights and
+// activations, float32 input and outputs, as onnxconverter's keep_io_types) in one Hugging Face folder, so that transformers.js loads the same files
+// with dtype 'fp32', 'q8' and 'fp16'. Per file, one image at a
 // time, interleaved, medians:
 //   raw      InferenceSession.run on a ready tensor, spinning off (the library's settings)
 //   dinov3   model.extract(path) end to end
@@ -34,9 +35,11 @@ const size = 224;
 const shape = { dim: 384, depth: 12, heads: 6, registers: 4, patchSize: 16, mlpRatio: 4, seed: 16, layerScale: 0.5 };
 const dir = join(cache, 'vits16-synth-quantized-hf-ls05');
 mkdirSync(join(dir, 'onnx'), { recursive: true });
-const files = { fp32: join(dir, 'onnx', 'model.onnx'), q8: join(dir, 'onnx', 'model_quantized.onnx') };
+const files = { fp32: join(dir, 'onnx', 'model.onnx'), q8: join(dir, 'onnx', 'model_quantized.onnx'), fp16: join(dir, 'onnx', 'model_fp16.onnx') };
 if (!existsSync(files.fp32)) writeFileSync(files.fp32, buildTinyDinov3(shape));
 if (!existsSync(files.q8)) writeFileSync(files.q8, buildTinyDinov3({ ...shape, quantize: 'dynamic' }));
+if (!existsSync(files.fp16)) writeFileSync(files.fp16, buildTinyDinov3({ ...shape, dtype: 'float16', keepIoTypes: true }));
+const fileNames = { fp32: 'model.onnx (fp32)', q8: 'model_quantized.onnx (q8)', fp16: 'model_fp16.onnx (fp16)' };
 const reference = realSizeModel('vits16');
 copyFileSync(join(reference, '..', 'config.json'), join(dir, 'config.json'));
 const pre = JSON.parse(readFileSync(join(reference, '..', 'preprocessor_config.json'), 'utf8'));
@@ -88,32 +91,37 @@ for (const [dtype, file] of Object.entries(files)) {
   await extractor.dispose?.();
 }
 
-// Accuracy of the quantised file against the float one, with our extract on both.
+// Accuracy of the quantised and half-precision files against the float one, with our extract on all.
 const float = await loadModel(files.fp32, { size });
-const quantized = await loadModel(files.q8, { size });
-const cos = [];
-for (const image of Object.values(images)) {
-  const a = await float.extract(image);
-  const b = await quantized.extract(image);
-  const all = (f) => f.tokens;
-  const ta = all(a);
-  const tb = all(b);
-  for (let t = 0; t < ta.length / a.dim; t++) {
-    let dot = 0, na = 0, nb = 0;
-    for (let d = 0; d < a.dim; d++) {
-      const x = ta[t * a.dim + d], y = tb[t * a.dim + d];
-      dot += x * y; na += x * x; nb += y * y;
+const cos = { q8: [], fp16: [] };
+for (const variant of ['q8', 'fp16']) {
+  const other = await loadModel(files[variant], { size });
+  for (const image of Object.values(images)) {
+    const a = await float.extract(image);
+    const b = await other.extract(image);
+    const ta = a.tokens;
+    const tb = b.tokens;
+    for (let t = 0; t < ta.length / a.dim; t++) {
+      let dot = 0, na = 0, nb = 0;
+      for (let d = 0; d < a.dim; d++) {
+        const x = ta[t * a.dim + d], y = tb[t * a.dim + d];
+        dot += x * y; na += x * x; nb += y * y;
+      }
+      cos[variant].push(dot / Math.sqrt(na * nb));
     }
-    cos.push(dot / Math.sqrt(na * nb));
+    a.dispose();
+    b.dispose();
   }
+  await other.dispose();
 }
 await float.dispose();
-await quantized.dispose();
 
 console.log(`\n# quantised vs float, ViT-S/16-shaped synthetic pair, ${size}x${size}, ${machine()}, ${new Date().toISOString().slice(0, 10)}, medians of ${runs}\n`);
 console.log('| file (transformers.js dtype) | photo | raw run (spinning off) | dinov3-trt extract | transformers.js | overhead vs raw | speed-up vs transformers.js | other processes |');
 console.log('|---|---|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
-  console.log(`| ${r.dtype === 'fp32' ? 'model.onnx (fp32)' : 'model_quantized.onnx (q8)'} | ${r.label} | ${r.raw.toFixed(1)} ms | ${r.dinov3.toFixed(1)} ms | ${r.tfjs.toFixed(1)} ms | ${((r.dinov3 / r.raw - 1) * 100).toFixed(1)} % | ${(r.tfjs / r.dinov3).toFixed(2)}x | ${othersText(r)} |`);
+  console.log(`| ${fileNames[r.dtype]} | ${r.label} | ${r.raw.toFixed(1)} ms | ${r.dinov3.toFixed(1)} ms | ${r.tfjs.toFixed(1)} ms | ${((r.dinov3 / r.raw - 1) * 100).toFixed(1)} % | ${(r.tfjs / r.dinov3).toFixed(2)}x | ${othersText(r)} |`);
 }
-console.log(`\nq8 against fp32 (our extract, both photos, every token): per-token cosine mean ${(cos.reduce((a, b) => a + b, 0) / cos.length).toFixed(5)}, min ${Math.min(...cos).toFixed(5)} over ${cos.length} tokens`);
+for (const [variant, c] of Object.entries(cos)) {
+  console.log(`${variant} against fp32 (our extract, both photos, every token): per-token cosine mean ${(c.reduce((a, b) => a + b, 0) / c.length).toFixed(5)}, min ${Math.min(...c).toFixed(5)} over ${c.length} tokens`);
+}

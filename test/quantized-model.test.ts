@@ -1,8 +1,9 @@
 /**
- * Quantised models as the community exports ship them (`model_quantized.onnx`: ONNX Runtime's
- * dynamic quantisation, DynamicQuantizeLinear + MatMulInteger): the tiny generator writes one
- * from the same seeded weights as its float twin; it loads through the same contract check,
- * and its tokens stay close to the float model's (per-token cosine).
+ * Quantised and half-precision models as the community exports ship them (`model_quantized.onnx`:
+ * ONNX Runtime's dynamic quantisation, DynamicQuantizeLinear + MatMulInteger; `model_fp16.onnx`:
+ * float16 inside, float32 input and outputs): the tiny generator writes them from the same seeded
+ * weights as their float twin; they load through the same contract check, and their tokens stay
+ * close to the float model's (per-token cosine).
  */
 import { describe, expect, it } from 'vitest';
 
@@ -50,6 +51,23 @@ describe('quantised models', () => {
     expect(identical).toBe(false); // it really is another computation
     expect(sum / tokens).toBeGreaterThan(0.99);
     expect(min).toBeGreaterThan(0.95);
+  });
+
+  it('a model_fp16.onnx as the community exports write it (float16 inside, float32 input and outputs) loads and agrees with its float twin', async () => {
+    const half = tinyModel({ ...shape, dtype: 'float16', keepIoTypes: true });
+    const info = await inspectOnnx(half);
+    expect(info.inputs[0]?.elemType).toBe('float32');
+    expect(info.outputs.map((o) => o.elemType)).toEqual(['float32', 'float32']);
+    expect(info.opHistogram.Cast).toBeGreaterThanOrEqual(2);
+    await using float = await loadModel(tinyModel(shape), { threads: 1 });
+    await using model = await loadModel(half, { threads: 1 });
+    const image = await gradientPng(320, 240);
+    const a = await float.extract(image, { size: 224 });
+    const b = await model.extract(image, { size: 224 });
+    let min = 1;
+    for (let t = 0; t < a.grid.rows * a.grid.cols; t++) min = Math.min(min, cosine(a.patches.subarray(t * 64, (t + 1) * 64), b.patches.subarray(t * 64, (t + 1) * 64)));
+    expect(min).toBeGreaterThan(0.99);
+    expect(() => tinyModel({ ...shape, keepIoTypes: true })).toThrow(/keepIoTypes/);
   });
 
   it('dinov3 info --compare reports the per-token cosine against the float model', async () => {

@@ -35,6 +35,12 @@ export interface TinyDinov3Options {
   readonly opset?: 16 | 17;
   /** float16 casts the whole graph, input and outputs included (default float32). */
   readonly dtype?: TinyDinov3Dtype;
+  /**
+   * With dtype float16: keep the input and outputs float32, casting right after the input and
+   * before the outputs — the `model_fp16.onnx` of the community exports (onnxconverter's
+   * `keep_io_types`). Default false.
+   */
+  readonly keepIoTypes?: boolean;
   /** Static input size instead of dynamic dims. */
   readonly fixedSize?: TinyDinov3FixedSize;
   /** Layer-scale value (default 0.5, as in the conformance model). */
@@ -66,6 +72,7 @@ export interface TinyDinov3Config {
   readonly layerScale: number;
   readonly ropeTheta: number;
   readonly quantize: 'dynamic' | undefined;
+  readonly keepIoTypes: boolean;
   /** LayerNorm epsilon (1e-5, as DINOv3's HF config). */
   readonly eps: number;
 }
@@ -121,5 +128,8 @@ export function resolveTinyDinov3Options(options: TinyDinov3Options = {}): TinyD
   const quantize = options.quantize;
   if (quantize !== undefined && quantize !== 'dynamic') throw bad('quantize', "'dynamic'", quantize);
   if (quantize !== undefined && dtype !== 'float32') throw bad('quantize', "no quantisation with dtype 'float16'", quantize);
-  return { patchSize, dim, depth, heads, registers, mlpRatio, seed, opset, dtype, fixedSize, layerScale, ropeTheta, quantize, eps: 1e-5 };
+  const keepIoTypes = options.keepIoTypes ?? false;
+  if (typeof keepIoTypes !== 'boolean') throw bad('keepIoTypes', 'a boolean', keepIoTypes);
+  if (keepIoTypes && dtype !== 'float16') throw bad('keepIoTypes', "dtype 'float16' (a float32 model has float32 input and outputs anyway)", keepIoTypes);
+  return { patchSize, dim, depth, heads, registers, mlpRatio, seed, opset, dtype, fixedSize, layerScale, ropeTheta, quantize, keepIoTypes, eps: 1e-5 };
 }

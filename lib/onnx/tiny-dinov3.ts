@@ -234,9 +234,11 @@ class TinyDinov3Graph {
     const batch: OnnxDim = fixed?.batch ?? 'batch';
     const inputShape: OnnxDim[] = [batch, 3, fixed?.height ?? 'height', fixed?.width ?? 'width'];
     const tokens: OnnxDim = fixed ? 1 + registers + (fixed.height / p) * (fixed.width / p) : 'tokens';
-    const x = g.input('pixel_values', cfg.dtype, inputShape);
-    g.output('last_hidden_state', cfg.dtype, [batch, tokens, dim]);
-    g.output('pooler_output', cfg.dtype, [batch, dim]);
+    const ioType = cfg.keepIoTypes ? 'float32' : cfg.dtype;
+    const input = g.input('pixel_values', ioType, inputShape);
+    const x = cfg.keepIoTypes ? g.op('Cast', [input], { to: attr.int(this.floatType) }) : input;
+    g.output('last_hidden_state', ioType, [batch, tokens, dim]);
+    g.output('pooler_output', ioType, [batch, dim]);
 
     // Patch embedding: Conv with kernel = stride = patch size, then [B, D, gh, gw] → [B, N, D].
     const convW = this.random('embeddings.patch_embeddings.weight', [dim, 3, p, p], WEIGHT_STD);
@@ -264,7 +266,8 @@ class TinyDinov3Graph {
     const rope = this.ropeTables(features);
     for (let i = 0; i < cfg.depth; i++) h = this.block(h, i, rope);
 
-    const out = this.layerNorm(h, 'norm');
+    const normed = this.layerNorm(h, 'norm');
+    const out = cfg.keepIoTypes ? g.op('Cast', [normed], { to: attr.int(DataType.FLOAT) }) : normed;
     g.op('Identity', [out], {}, { output: 'last_hidden_state' });
     g.op('Gather', [out, this.ints([0], true)], { axis: attr.int(1) }, { output: 'pooler_output' });
 
@@ -282,6 +285,7 @@ class TinyDinov3Graph {
       layer_norm_eps: String(cfg.eps),
       seed: String(cfg.seed),
       dtype: cfg.dtype,
+      ...(cfg.keepIoTypes ? { io_dtype: 'float32' } : {}),
     };
     for (const [k, v] of Object.entries(meta)) g.meta(k, v);
     return g.toBytes();
