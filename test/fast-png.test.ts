@@ -204,6 +204,10 @@ describe('PNG fast path', () => {
       }
       await expect(decodeImage(good, { limitInputPixels: 999 })).rejects.toMatchObject({ code: 'ERR_DINO_INVALID_IMAGE', message: /larger than the limit of 999 pixels/ });
       expect(await decodePngFast(good, 999)).toBeUndefined();
+      // 0 is "no limit" for sharp, and stays so; a fractional limit is a limit
+      expect((await decodeImage(good, { limitInputPixels: 0 })).width).toBe(50);
+      expect((await decodeImage(good, { limitInputPixels: 1000.5 })).width).toBe(50);
+      await expect(decodeImage(good, { limitInputPixels: 999.9 })).rejects.toMatchObject({ code: 'ERR_DINO_INVALID_IMAGE' });
     });
 
     it('mutated files (random bytes, image data with its CRC fixed, truncation, a rewritten header): never a crash, always sharp\'s outcome', async () => {

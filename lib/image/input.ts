@@ -77,8 +77,9 @@ function checkRaw(image: RawImage): DecodedImage {
 
 async function decodeEncoded(input: string | Uint8Array, options: DecodeOptions, label: string): Promise<DecodedImage> {
   const limit = options.limitInputPixels ?? DEFAULT_LIMIT_INPUT_PIXELS;
-  if (!options.autoOrient) {
-    const png = await decodePngFast(input, limit);
+  // The PNG fast path takes a numeric limit (0: none, as sharp reads it); anything else stays sharp's to judge.
+  if (!options.autoOrient && typeof limit === 'number' && limit >= 0) {
+    const png = await decodePngFast(input, limit === 0 ? 2 ** 40 : Math.min(Math.floor(limit), 2 ** 40));
     if (png) return { data: png.data, width: png.width, height: png.height, format: png.channels === 4 ? 'rgba' : 'rgb', rowBytes: png.width * png.channels };
   }
   try {
