@@ -35,6 +35,8 @@ and pooler_output [batch,dim].
   --mlp-ratio <n>       MLP hidden size / dim (4)
   --opset <16|17>       17 uses LayerNormalization; 16 the decomposed form (17)
   --dtype <t>           float32 or float16 (float32)
+  --keep-io-types       with --dtype float16: float32 input and outputs around the float16
+                        graph (the model_fp16.onnx of the community exports)
   --seed <n>            weight seed (0)
   --quantize dynamic    linear layers quantised as ONNX Runtime's dynamic quantisation writes
                         them (DynamicQuantizeLinear + MatMulInteger, int8 weights of the same
@@ -82,6 +84,7 @@ function toOptions(values: Record<string, string | boolean | undefined>): TinyDi
     dtype,
     fixedSize: parseFixedSize(str('fixed-size')),
     quantize,
+    ...(values['keep-io-types'] === true ? { keepIoTypes: true } : {}),
   };
 }
 
@@ -109,6 +112,7 @@ export async function main(argv: readonly string[], io: MakeTinyModelIo = defaul
         opset: { type: 'string' },
         dtype: { type: 'string' },
         quantize: { type: 'string' },
+        'keep-io-types': { type: 'boolean' },
         seed: { type: 'string' },
         'fixed-size': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -131,7 +135,7 @@ export async function main(argv: readonly string[], io: MakeTinyModelIo = defaul
     const size = c.fixedSize ? `${c.fixedSize.height}x${c.fixedSize.width}` : 'dynamic';
     io.stdout(
       `wrote ${written.path} (${written.bytes} bytes): dim ${c.dim}, depth ${c.depth}, heads ${c.heads}, ` +
-        `registers ${c.registers}, patch ${c.patchSize}, opset ${c.opset}, ${c.dtype}${c.quantize ? `, quantised (${c.quantize})` : ''}, seed ${c.seed}, input ${size}\n`,
+        `registers ${c.registers}, patch ${c.patchSize}, opset ${c.opset}, ${c.dtype}${c.keepIoTypes ? ' (float32 input and outputs)' : ''}${c.quantize ? `, quantised (${c.quantize})` : ''}, seed ${c.seed}, input ${size}\n`,
     );
     return 0;
   } catch (err) {
