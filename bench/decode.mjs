@@ -5,10 +5,10 @@
 //   read        fs.readFile of the file (sharp reads the file itself; this is the I/O share)
 //   decode      sharp(buffer).raw(): the codec alone, no colour conversion
 //   + srgb      sharp(buffer).toColourspace('srgb').raw(): what the library asks for
-//   library     decodeImage(path): the library's decode — for an 8-bit RGB(A) PNG the addon's
-//               fast path (file read + libdeflate inflate + unfilter, one native job) where
-//               libdeflate is installed, else stat + sharp from the path + srgb
-//   lib/sharp   the same with DINOV3_PNG_DECODER=sharp (the library before the fast path)
+//   library     decodeImage(path): the library's decode — for an 8-bit RGB(A) PNG or a YCbCr JPEG
+//               the addon's fast decoders (file read + libdeflate / libturbojpeg, one native
+//               job) where the libraries are installed, else stat + sharp from the path + srgb
+//   lib/sharp   the same with DINOV3_IMAGE_DECODER=sharp (the library before the fast decoders)
 //   copy        one copy of the decoded pixels (Buffer.from), for scale: the library makes none
 //               between sharp's output and the native preprocessing, which reads it in place
 //   preprocess  native preprocessing of the decoded pixels to 224x224 (the vectorised kernel)
@@ -37,7 +37,8 @@ const mean = new Float32Array([0.485, 0.456, 0.406]);
 const std = new Float32Array([0.229, 0.224, 0.225]);
 
 console.log(`# decode breakdown, ${machine()}, sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}, ${sharp.concurrency()} libvips thread(s)), medians of ${runs}, ms\n`);
-console.log(`PNG fast path: ${native().pngStatus().available ? `on (${native().pngStatus().library})` : `off (${native().pngStatus().reason})`}\n`);
+const fast = native().fastDecoders();
+console.log(`fast decoders: ${Object.entries(fast).map(([k, v]) => `${k} ${v.available ? `on (${v.library})` : `off (${v.reason})`}`).join(', ')}\n`);
 console.log('| photo | read | sharp decode | sharp decode + srgb | library decodeImage | library, sharp only | copy | preprocess 224 | other processes |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const [kind, path] of Object.entries(photos)) {
@@ -50,11 +51,11 @@ for (const [kind, path] of Object.entries(photos)) {
     srgb: () => sharp(bytes, { failOn: 'error' }).toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }),
     library: () => decodeImage(path),
     librarySharp: async () => {
-      process.env.DINOV3_PNG_DECODER = 'sharp';
+      process.env.DINOV3_IMAGE_DECODER = 'sharp';
       try {
         return await decodeImage(path);
       } finally {
-        delete process.env.DINOV3_PNG_DECODER;
+        delete process.env.DINOV3_IMAGE_DECODER;
       }
     },
     copy: async () => Buffer.from(img.data),

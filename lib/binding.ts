@@ -389,14 +389,15 @@ export interface NativeBinding {
   ): Promise<Uint8Array>;
   /** Any pixel format at any pitch to packed RGB (alpha dropped, BGR swapped, gray replicated). */
   toRgb(pixels: Uint8Array, width: number, height: number, rowBytes: number, format: NativePixelFormat): Promise<Uint8Array>;
-  /** Whether {@link NativeBinding.decodePng} can run: libdeflate loaded, else why not. */
-  pngStatus(): { available: boolean; library?: string; reason?: string };
+  /** Which fast decoders {@link NativeBinding.decodeFast} can use: their libraries loaded, else why not. */
+  fastDecoders(): Record<'png' | 'jpeg', { available: boolean; library?: string; reason?: string }>;
   /**
-   * Decodes an 8-bit RGB(A), non-interlaced PNG without transparency key or ICC profile, of at most
-   * `maxPixels` pixels, from bytes or a file path read in the same job (native/core/png.h);
-   * anything else (not a PNG, another PNG kind, a damaged file) comes back declined.
+   * Decodes, from bytes or a file path read in the same job (native/core/fast_decode.h), an 8-bit
+   * RGB(A), non-interlaced PNG without transparency key or ICC profile (libdeflate) or a YCbCr
+   * JPEG without ICC profile (libturbojpeg), of at most `maxPixels` pixels. Anything else (another
+   * format or kind, a damaged file, a missing library) comes back declined.
    */
-  decodePng(source: Uint8Array | string, maxPixels: number): Promise<{ data: Uint8Array; width: number; height: number; channels: 3 | 4 } | { declined: string }>;
+  decodeFast(source: Uint8Array | string, maxPixels: number): Promise<{ data: Uint8Array; width: number; height: number; channels: 3 | 4 } | { declined: string }>;
   /**
    * Label overlay at the photo's resolution (native/core/overlay.h): pixel (x, y) takes the label
    * of grid cell (rowOf[y], colOf[x]); k = drawn.length, colours holds 3 bytes per label, alpha

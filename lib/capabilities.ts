@@ -3,7 +3,7 @@
  * @module
  */
 import { native, type NativeCudaDevice } from './binding';
-import { fastPngEnabled } from './image/fast-png';
+import { fastDecoders } from './image/fast-decode';
 import type { BackendName } from './backends/backend';
 
 /** A native component: built into this package, and usable on this machine. */
@@ -35,19 +35,20 @@ export interface Capabilities {
    */
   preprocess: { kernel: string; kernels: string[] };
   /**
-   * The PNG fast path (8-bit RGB/RGBA PNGs decoded by the addon with the system's libdeflate,
-   * about 1.5x as fast as through sharp: docs/BENCHMARKS.md): available when libdeflate.so.0
-   * loaded and DINOV3_PNG_DECODER is not 'sharp'; other images always go through sharp.
+   * The fast image decoders: 8-bit RGB/RGBA PNGs with the system's libdeflate, YCbCr JPEGs with
+   * its libjpeg-turbo (libturbojpeg.so.0), decoded by the addon about 1.5x / 2x as fast as
+   * through sharp (docs/BENCHMARKS.md). Each is available when its library loaded and
+   * DINOV3_IMAGE_DECODER is not 'sharp'; other images always go through sharp.
    */
-  png: ComponentStatus;
+  decoders: { png: ComponentStatus; jpeg: ComponentStatus };
   /** Version of the native addon. */
   addonVersion: string;
 }
 
-function pngStatus(): ComponentStatus {
-  const s = native().pngStatus();
-  if (!s.available) return { compiled: true, available: false, reason: `libdeflate.so.0 could not be loaded (${s.reason ?? 'unknown'}): PNGs are decoded by sharp` };
-  if (!fastPngEnabled()) return { compiled: true, available: false, reason: 'DINOV3_PNG_DECODER=sharp: PNGs are decoded by sharp' };
+function decoderStatus(kind: 'png' | 'jpeg'): ComponentStatus {
+  const s = native().fastDecoders()[kind];
+  if (!s.available) return { compiled: true, available: false, reason: `${s.reason ?? 'its library could not be loaded'}: these images are decoded by sharp` };
+  if (!fastDecoders()[kind]) return { compiled: true, available: false, reason: 'DINOV3_IMAGE_DECODER=sharp: images are decoded by sharp' };
   return { compiled: true, available: true, ...(s.library ? { version: s.library } : {}) };
 }
 
@@ -88,7 +89,7 @@ export function capabilities(): Capabilities {
     nvmm,
     threads: c.threads,
     preprocess: { kernel: c.preprocess.kernel, kernels: [...c.preprocess.kernels] },
-    png: pngStatus(),
+    decoders: { png: decoderStatus('png'), jpeg: decoderStatus('jpeg') },
     addonVersion: b.version,
   };
 }

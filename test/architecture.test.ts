@@ -91,7 +91,7 @@ describe('native calls', () => {
     'binding.ts', 'privacy.ts', 'capabilities.ts', 'features.ts', 'util/cancel.ts',
     'analysis/kmeans.ts', 'analysis/pca.ts', 'analysis/similarity.ts', 'analysis/correspondence.ts', 'analysis/propagate.ts',
     'backends/select.ts', 'backends/tensorrt.ts', 'model/model.ts', 'model/tokens.ts', 'tensorrt/build-engine.ts',
-    'render/kernels.ts', 'video/sources/capture-source.ts', 'video/sources/source.ts', 'image/fast-png.ts',
+    'render/kernels.ts', 'video/sources/capture-source.ts', 'video/sources/source.ts', 'image/fast-decode.ts',
     'model/finite.ts', 'tensorrt/engine-check.ts',
     // The doctor exercises the kernels, the preprocessing and the module versions directly: checking them is its job.
     'doctor/conformance.ts', 'doctor/cuda.ts', 'doctor/machine.ts',

@@ -43,7 +43,7 @@ describe('dinov3 doctor', () => {
     expect(r.tool).toBe('dinov3 doctor');
     expect(r.machine.cpu.cores).toBeGreaterThan(0);
     expect(r.machine.onnxruntime).toMatch(/^\d+\.\d+/);
-    expect(r.machine.modules.map((m) => m.name)).toEqual(['cuda kernels', 'tensorrt', 'capture (GStreamer)', 'nvmm zero-copy', 'png fast path (libdeflate)']);
+    expect(r.machine.modules.map((m) => m.name)).toEqual(['cuda kernels', 'tensorrt', 'capture (GStreamer)', 'nvmm zero-copy', 'png decoder (libdeflate)', 'jpeg decoder (libturbojpeg)']);
     for (const m of r.machine.modules) if (!m.available) expect(m.reason?.length).toBeGreaterThan(0);
     const byId = new Map(r.checks.map((c) => [c.id, c]));
     expect(byId.get('conformance.preprocess')?.status).toBe('passed');

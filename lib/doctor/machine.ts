@@ -76,7 +76,8 @@ export function machineFacts(): MachineFacts {
     { name: 'tensorrt', ...caps.tensorrt },
     { name: 'capture (GStreamer)', ...caps.gstreamer },
     { name: 'nvmm zero-copy', ...caps.nvmm },
-    { name: 'png fast path (libdeflate)', ...caps.png },
+    { name: 'png decoder (libdeflate)', ...caps.decoders.png },
+    { name: 'jpeg decoder (libturbojpeg)', ...caps.decoders.jpeg },
   ].map((m) => ({
     name: m.name,
     compiled: m.compiled,

@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { NativePixelFormat } from '../binding';
 import { DinoError } from '../errors';
 import { integer, invalid, isObject, oneOf } from '../validate';
-import { decodePngFast } from './fast-png';
+import { decodeFast } from './fast-decode';
 
 /** Layout of raw 8-bit pixels. */
 export type PixelFormat = 'rgb' | 'rgba' | 'bgr' | 'bgra' | 'gray';
@@ -77,10 +77,10 @@ function checkRaw(image: RawImage): DecodedImage {
 
 async function decodeEncoded(input: string | Uint8Array, options: DecodeOptions, label: string): Promise<DecodedImage> {
   const limit = options.limitInputPixels ?? DEFAULT_LIMIT_INPUT_PIXELS;
-  // The PNG fast path takes a numeric limit (0: none, as sharp reads it); anything else stays sharp's to judge.
+  // The fast decoders take a numeric limit (0: none, as sharp reads it); anything else stays sharp's to judge.
   if (!options.autoOrient && typeof limit === 'number' && limit >= 0) {
-    const png = await decodePngFast(input, limit === 0 ? 2 ** 40 : Math.min(Math.floor(limit), 2 ** 40));
-    if (png) return { data: png.data, width: png.width, height: png.height, format: png.channels === 4 ? 'rgba' : 'rgb', rowBytes: png.width * png.channels };
+    const fast = await decodeFast(input, limit === 0 ? 2 ** 40 : Math.min(Math.floor(limit), 2 ** 40));
+    if (fast) return { data: fast.data, width: fast.width, height: fast.height, format: fast.channels === 4 ? 'rgba' : 'rgb', rowBytes: fast.width * fast.channels };
   }
   try {
     let pipeline = sharp(input, { limitInputPixels: limit, failOn: 'error' });

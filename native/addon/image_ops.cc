@@ -7,7 +7,8 @@
 
 #include "../core/half.h"
 #include "../core/inflate.h"
-#include "../core/png.h"
+#include "../core/fast_decode.h"
+#include "../core/jpeg.h"
 #include "../core/preprocess.h"
 #include "../core/resize_kernels.h"
 #include "args.h"
@@ -138,12 +139,12 @@ Napi::Value ToRgb(const Napi::CallbackInfo& info) {
       [](Napi::Env, bool&, const Napi::Array& held) { return held.Get(1u); }, {img.keep_alive, out});
 }
 
-// decodePng(source: Uint8Array | string (a file path), maxPixels) ->
+// decodeFast(source: Uint8Array | string (a file path), maxPixels) ->
 //   Promise<{ data, width, height, channels } | { declined: string }>
-// The fast path for 8-bit RGB(A) PNGs (core/png.h), file read included, in one worker job;
-// whatever it declines (not a PNG, another PNG kind, too many pixels, damaged), the caller
+// The fast decoders (core/fast_decode.h: 8-bit RGB(A) PNGs with libdeflate, YCbCr JPEGs with
+// libturbojpeg), file read included, in one worker job; whatever they decline, the caller
 // decodes with sharp.
-Napi::Value DecodePng(const Napi::CallbackInfo& info) {
+Napi::Value DecodeFast(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const bool from_file = info[0].IsString();
   const std::string path = from_file ? info[0].As<Napi::String>().Utf8Value() : std::string();
@@ -156,57 +157,52 @@ Napi::Value DecodePng(const Napi::CallbackInfo& info) {
   }
   const int64_t max_pixels = int_arg(info[1], "maxPixels", 1, int64_t{1} << 40);
   struct Decoded {
+    FastImage image;
     std::string declined;
-    PngHeader header;
-    std::shared_ptr<uint8_t> pixels;
   };
   return PromiseWorker<Decoded>::Start(
-      env, "dinov3.decodePng",
+      env, "dinov3.decodeFast",
       [=] {
         Decoded d;
-        PngFile file;
-        const uint8_t* src = data;
-        size_t n = size;
-        if (from_file) {
-          if (!read_png_file(path, &file, &d.declined)) return d;
-          src = file.bytes.get(), n = file.size;
-        }
-        if (!read_png_header(src, n, &d.header, &d.declined)) return d;
-        if (int64_t{d.header.width} * d.header.height > max_pixels) {
-          d.declined = "more pixels than maxPixels";
-          return d;
-        }
-        // Not zeroed: decode_png writes every byte.
-        d.pixels.reset(new uint8_t[size_t{1} * d.header.width * d.header.height * d.header.channels], std::default_delete<uint8_t[]>());
-        if (!decode_png(src, n, d.header, d.pixels.get(), &d.declined)) d.pixels.reset();
-        if (!d.pixels && d.declined.empty()) d.declined = "declined";
+        const bool ok = from_file ? fast_decode_file(path, max_pixels, &d.image, &d.declined) : fast_decode(data, size, max_pixels, &d.image, &d.declined);
+        if (!ok) d.image.pixels.reset();
+        if (!ok && d.declined.empty()) d.declined = "declined";
         return d;
       },
       [](Napi::Env e, Decoded& d, const Napi::Array&) {
         Napi::Object o = Napi::Object::New(e);
-        if (!d.pixels) {
+        if (!d.image.pixels) {
           o.Set("declined", d.declined);
           return o;
         }
-        const size_t bytes = size_t{1} * d.header.width * d.header.height * d.header.channels;
-        auto* owner = new std::shared_ptr<uint8_t>(std::move(d.pixels));
+        const FastImage& img = d.image;
+        const size_t bytes = size_t{1} * img.width * img.height * img.channels;
+        auto* owner = new std::shared_ptr<uint8_t>(img.pixels);
         // Handed to JS without a copy where the runtime allows external buffers, else copied.
         auto buffer = Napi::Buffer<uint8_t>::NewOrCopy(
             e, owner->get(), bytes, [](Napi::Env, uint8_t*, std::shared_ptr<uint8_t>* p) { delete p; }, owner);
         o.Set("data", Napi::Uint8Array::New(e, bytes, buffer.ArrayBuffer(), buffer.ByteOffset()));
-        o.Set("width", d.header.width);
-        o.Set("height", d.header.height);
-        o.Set("channels", d.header.channels);
+        o.Set("width", img.width);
+        o.Set("height", img.height);
+        o.Set("channels", img.channels);
         return o;
       },
       {keep});
 }
 
-// pngStatus() -> { available, library | reason }: whether decodePng can run (libdeflate loaded).
-Napi::Value PngStatus(const Napi::CallbackInfo& info) {
-  Napi::Object o = Napi::Object::New(info.Env());
-  o.Set("available", fast_inflate_available());
-  o.Set(fast_inflate_available() ? "library" : "reason", fast_inflate_status());
+// fastDecoders() -> { png: { available, library | reason }, jpeg: { ... } }: which fast decoders
+// decodeFast can use (their libraries loaded).
+Napi::Value FastDecoders(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto status = [&](bool available, const std::string& text) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("available", available);
+    o.Set(available ? "library" : "reason", text);
+    return o;
+  };
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("png", status(fast_inflate_available(), fast_inflate_status()));
+  o.Set("jpeg", status(fast_jpeg_available(), fast_jpeg_status()));
   return o;
 }
 
@@ -248,8 +244,8 @@ void register_image_ops(Napi::Env env, Napi::Object exports) {
   exports.Set("preprocess", Napi::Function::New<Preprocess>(env, "preprocess"));
   exports.Set("resizeRgb", Napi::Function::New<ResizeRgb>(env, "resizeRgb"));
   exports.Set("toRgb", Napi::Function::New<ToRgb>(env, "toRgb"));
-  exports.Set("decodePng", Napi::Function::New<DecodePng>(env, "decodePng"));
-  exports.Set("pngStatus", Napi::Function::New<PngStatus>(env, "pngStatus"));
+  exports.Set("decodeFast", Napi::Function::New<DecodeFast>(env, "decodeFast"));
+  exports.Set("fastDecoders", Napi::Function::New<FastDecoders>(env, "fastDecoders"));
   exports.Set("halfToFloat", Napi::Function::New<HalfToFloat>(env, "halfToFloat"));
   exports.Set("floatToHalf", Napi::Function::New<FloatToHalf>(env, "floatToHalf"));
 }

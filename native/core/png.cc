@@ -1,6 +1,5 @@
 #include "png.h"
 
-#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -26,20 +25,6 @@ bool is_type(const uint8_t* type, const char* name) { return std::memcmp(type, n
 }  // namespace
 
 bool is_png(const uint8_t* data, size_t size) { return size >= 8 && std::memcmp(data, kSignature, 8) == 0; }
-
-bool read_png_file(const std::string& path, PngFile* file, std::string* reason) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f) return decline(reason, "cannot open the file");
-  uint8_t head[8];
-  if (std::fread(head, 1, 8, f.get()) != 8 || !is_png(head, 8)) return decline(reason, "not a PNG file");
-  if (std::fseek(f.get(), 0, SEEK_END) != 0) return decline(reason, "cannot seek in the file");
-  const long size = std::ftell(f.get());
-  if (size < 8 || std::fseek(f.get(), 0, SEEK_SET) != 0) return decline(reason, "cannot seek in the file");
-  file->bytes.reset(new uint8_t[static_cast<size_t>(size)]);
-  file->size = static_cast<size_t>(size);
-  if (std::fread(file->bytes.get(), 1, file->size, f.get()) != file->size) return decline(reason, "short read");
-  return true;
-}
 
 bool read_png_header(const uint8_t* data, size_t size, PngHeader* header, std::string* reason) {
   if (!is_png(data, size)) return decline(reason, "not a PNG file");

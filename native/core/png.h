@@ -5,7 +5,6 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string>
 
 namespace dinov3 {
@@ -26,16 +25,6 @@ bool read_png_header(const uint8_t* data, size_t size, PngHeader* header, std::s
 // when the file holds something this decoder declines (see above), fails a CRC or Adler-32
 // check, or is truncated; `out` is then unspecified.
 bool decode_png(const uint8_t* data, size_t size, const PngHeader& header, uint8_t* out, std::string* reason);
-
-// A PNG file read whole, or why not.
-struct PngFile {
-  std::unique_ptr<uint8_t[]> bytes;
-  size_t size = 0;
-};
-
-// Reads `path` when it starts with the PNG signature (one 8-byte read otherwise). False (why in
-// *reason) when it is not a PNG or cannot be read.
-bool read_png_file(const std::string& path, PngFile* file, std::string* reason);
 
 // Reverses the PNG filter of one row (filter type 0-4) of `bytes` bytes with `bpp` bytes per
 // pixel: `raw` is the filtered row, `prior` the previous unfiltered row (nullptr for the first),

@@ -1,10 +1,12 @@
 /**
- * The PNG fast path (native/core/png.cc through lib/image/fast-png.ts): 8-bit RGB and RGBA PNGs
- * decode to exactly the bytes they hold and to exactly sharp's bytes, with every row filter and
- * split image data; every other PNG kind, damaged files, the pixel limit and DINOV3_PNG_DECODER=sharp
+ * The fast decoders (native/core/png.cc, jpeg.cc through lib/image/fast-decode.ts): 8-bit RGB and
+ * RGBA PNGs decode to exactly the bytes they hold and to exactly sharp's bytes, with every row
+ * filter and split image data; YCbCr JPEGs of every subsampling, progressive or not, to exactly
+ * sharp's bytes; every other kind, damaged files, the pixel limit and DINOV3_IMAGE_DECODER=sharp
  * go to sharp, with sharp's results and errors.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
@@ -13,7 +15,7 @@ import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { native } from '../lib/binding';
-import { decodePngFast, fastPngEnabled } from '../lib/image/fast-png';
+import { decodeFast, fastDecoders } from '../lib/image/fast-decode';
 import { decodeImage, type DecodedImage } from '../lib/image/input';
 import { capabilities, loadModel } from '../lib';
 import { tinyModel } from './helpers/models';
@@ -94,34 +96,37 @@ function makePng(width: number, height: number, channels: 3 | 4, o: { idats?: nu
 }
 
 async function withSharp<T>(fn: () => Promise<T>): Promise<T> {
-  const before = process.env.DINOV3_PNG_DECODER;
-  process.env.DINOV3_PNG_DECODER = 'sharp';
+  const before = process.env.DINOV3_IMAGE_DECODER;
+  process.env.DINOV3_IMAGE_DECODER = 'sharp';
   try {
     return await fn();
   } finally {
-    if (before === undefined) delete process.env.DINOV3_PNG_DECODER;
-    else process.env.DINOV3_PNG_DECODER = before;
+    if (before === undefined) delete process.env.DINOV3_IMAGE_DECODER;
+    else process.env.DINOV3_IMAGE_DECODER = before;
   }
 }
 
 const bytesOf = (d: DecodedImage): Buffer => Buffer.from(d.data.buffer, d.data.byteOffset, d.data.byteLength);
 
-const status = native().pngStatus();
+const status = native().fastDecoders().png;
+const jpegStatus = native().fastDecoders().jpeg;
 
-describe('PNG fast path', () => {
-  it('reports whether libdeflate was found', () => {
-    expect(typeof status.available).toBe('boolean');
-    expect(status.available ? status.library : status.reason).toMatch(/\S/);
-    expect(fastPngEnabled()).toBe(status.available);
-    expect(capabilities().png).toMatchObject({ compiled: true, available: status.available });
+describe('fast decoders', () => {
+  it('report whether libdeflate and libturbojpeg were found', () => {
+    for (const s of [status, jpegStatus]) {
+      expect(typeof s.available).toBe('boolean');
+      expect(s.available ? s.library : s.reason).toMatch(/\S/);
+    }
+    expect(fastDecoders()).toEqual({ png: status.available, jpeg: jpegStatus.available });
+    expect(capabilities().decoders).toMatchObject({ png: { compiled: true, available: status.available }, jpeg: { compiled: true, available: jpegStatus.available } });
   });
 
-  describe.skipIf(!status.available)('with libdeflate', () => {
+  describe.skipIf(!status.available)('PNG, with libdeflate', () => {
     it('decodes RGB and RGBA with every filter, any width and split image data to the bytes they hold, and to sharp bytes', async () => {
       for (const channels of [3, 4] as const) {
         for (const [w, h, idats] of [[1, 1, 1], [2, 7, 2], [13, 5, 1], [64, 10, 3], [301, 12, 4]] as const) {
           const { png, pixels } = makePng(w, h, channels, { idats });
-          const fast = await decodePngFast(png, 1e9);
+          const fast = await decodeFast(png, 1e9);
           expect(fast, `${w}x${h}x${channels}`).toBeDefined();
           expect(fast).toMatchObject({ width: w, height: h, channels });
           expect(Buffer.from(fast!.data).equals(Buffer.from(pixels))).toBe(true);
@@ -149,7 +154,7 @@ describe('PNG fast path', () => {
       ];
       for (const channels of [3, 4] as const) {
         const { png, pixels } = makePng(21, 9, channels, { extra, seed: 7 });
-        const fast = await decodePngFast(png, 1e9);
+        const fast = await decodeFast(png, 1e9);
         expect(fast).toBeDefined();
         expect(Buffer.from(fast!.data).equals(Buffer.from(pixels))).toBe(true);
         expect(bytesOf(await decodeImage(png)).equals(bytesOf(await withSharp(() => decodeImage(png))))).toBe(true);
@@ -160,18 +165,18 @@ describe('PNG fast path', () => {
       const file = join(dir, 'made.png');
       const made = makePng(40, 30, 3, { idats: 2 });
       writeFileSync(file, made.png);
-      expect(Buffer.from((await decodePngFast(file, 1e9))!.data).equals(Buffer.from(made.pixels))).toBe(true);
+      expect(Buffer.from((await decodeFast(file, 1e9))!.data).equals(Buffer.from(made.pixels))).toBe(true);
       for (const name of ['chelsea', 'coffee', 'astronaut']) {
         const path = join(__dirname, 'fixtures', 'conformance', 'images', `${name}.png`);
-        expect(await decodePngFast(path, 1e9), name).toBeDefined();
+        expect(await decodeFast(path, 1e9), name).toBeDefined();
         expect(bytesOf(await decodeImage(path)).equals(bytesOf(await withSharp(() => decodeImage(path))))).toBe(true);
       }
     });
 
     it('declines other PNG kinds and other formats; decodeImage gives sharp result for them', async () => {
       const base = sharp({ create: { width: 23, height: 11, channels: 3, background: { r: 200, g: 30, b: 90 } } });
-      const jpeg = join(dir, 'photo.jpg');
-      await base.clone().jpeg().toFile(jpeg);
+      const webp = join(dir, 'photo.webp');
+      await base.clone().webp().toFile(webp);
       const declined: Array<[string, Uint8Array | string]> = [
         ['palette', await base.clone().png({ palette: true }).toBuffer()],
         ['gray', await base.clone().toColourspace('b-w').png().toBuffer()],
@@ -180,11 +185,12 @@ describe('PNG fast path', () => {
         ['interlaced', await base.clone().png({ progressive: true }).toBuffer()],
         ['ICC profile', await base.clone().withIccProfile('p3').png().toBuffer()],
         ['transparency key', makePng(6, 4, 3, { extra: [chunk('tRNS', Uint8Array.of(0, 1, 0, 2, 0, 3))] }).png],
-        ['JPEG bytes', await base.clone().jpeg().toBuffer()],
-        ['JPEG file', jpeg],
+        ['WebP bytes', await base.clone().webp().toBuffer()],
+        ['WebP file', webp],
+        ['TIFF bytes', await base.clone().tiff().toBuffer()],
       ];
       for (const [what, input] of declined) {
-        expect(await decodePngFast(input, 1e9), what).toBeUndefined();
+        expect(await decodeFast(input, 1e9), what).toBeUndefined();
         const viaSharp = await withSharp(() => decodeImage(input));
         const via = await decodeImage(input);
         expect(via.format, what).toBe(viaSharp.format);
@@ -198,12 +204,12 @@ describe('PNG fast path', () => {
       badCrc.writeUInt8(badCrc.readUInt8(badCrc.length - 40) ^ 0x10, badCrc.length - 40); // inside the last IDAT
       const truncated = good.subarray(0, good.length - 60);
       for (const [what, input] of [['bad CRC', badCrc], ['truncated', truncated]] as const) {
-        expect(await decodePngFast(input, 1e9), what).toBeUndefined();
+        expect(await decodeFast(input, 1e9), what).toBeUndefined();
         const outcome = async (): Promise<string> => decodeImage(input).then((d) => `decoded ${bytesOf(d).toString('hex', 0, 16)}`, (e: { code?: string }) => String(e.code));
         expect(await outcome(), what).toBe(await withSharp(outcome));
       }
       await expect(decodeImage(good, { limitInputPixels: 999 })).rejects.toMatchObject({ code: 'ERR_DINO_INVALID_IMAGE', message: /larger than the limit of 999 pixels/ });
-      expect(await decodePngFast(good, 999)).toBeUndefined();
+      expect(await decodeFast(good, 999)).toBeUndefined();
       // 0 is "no limit" for sharp, and stays so; a fractional limit is a limit
       expect((await decodeImage(good, { limitInputPixels: 0 })).width).toBe(50);
       expect((await decodeImage(good, { limitInputPixels: 1000.5 })).width).toBe(50);
@@ -240,7 +246,7 @@ describe('PNG fast path', () => {
           fixCrc(b, 8);
         }
         const input = kind === 'truncate' ? b.subarray(0, 8 + rand(b.length - 8)) : b;
-        await native().decodePng(input, 1e9); // must settle, whatever the bytes
+        await native().decodeFast(input, 1e9); // must settle, whatever the bytes
         const got = await outcome(input);
         expect(got, `${kind} #${i}`).toBe(await withSharp(() => outcome(input)));
         kinds.set(`${kind}: ${got.startsWith('ERR') ? 'error' : 'decoded'}`, (kinds.get(`${kind}: ${got.startsWith('ERR') ? 'error' : 'decoded'}`) ?? 0) + 1);
@@ -248,9 +254,9 @@ describe('PNG fast path', () => {
       expect(kinds.get('truncate: error')).toBeGreaterThan(0);
     });
 
-    it('DINOV3_PNG_DECODER=sharp turns the fast path off; extract gives the same tokens either way', async () => {
+    it('DINOV3_IMAGE_DECODER=sharp turns the fast path off; extract gives the same tokens either way', async () => {
       const { png } = makePng(96, 80, 3, { idats: 2 });
-      expect(await withSharp(() => decodePngFast(png, 1e9))).toBeUndefined();
+      expect(await withSharp(() => decodeFast(png, 1e9))).toBeUndefined();
       const model = await loadModel(tinyModel());
       try {
         const a = await model.extract(png);
@@ -261,6 +267,78 @@ describe('PNG fast path', () => {
       } finally {
         await model.dispose();
       }
+    });
+  });
+
+  describe.skipIf(!jpegStatus.available)('JPEG, with libturbojpeg', () => {
+    const photo = join(__dirname, 'fixtures', 'conformance', 'images', 'coffee.png');
+
+    it('decodes every chroma subsampling, progressive or not, odd sizes, restart markers, to sharp bytes', async () => {
+      const made: Array<[string, Buffer]> = [];
+      for (const [tag, w, h] of [['600x400', 600, 400], ['odd 451x299', 451, 299], ['1x1', 1, 1], ['17x3', 17, 3]] as const) {
+        const base = sharp(photo).resize(w, h, { fit: 'fill' });
+        made.push([`${tag} 4:2:0 q90`, await base.clone().jpeg({ quality: 90 }).toBuffer()]);
+        made.push([`${tag} 4:4:4`, await base.clone().jpeg({ quality: 85, chromaSubsampling: '4:4:4' }).toBuffer()]);
+        made.push([`${tag} progressive`, await base.clone().jpeg({ quality: 75, progressive: true }).toBuffer()]);
+        made.push([`${tag} mozjpeg`, await base.clone().jpeg({ mozjpeg: true }).toBuffer()]);
+      }
+      // 4:2:2 and restart markers, written by ffmpeg's encoder when it is there
+      const ffmpegJpeg = join(dir, 'restart.jpg');
+      try {
+        execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=160x90', '-frames:v', '1', '-pix_fmt', 'yuvj422p', '-huffman', 'default', ffmpegJpeg]);
+        made.push(['ffmpeg 4:2:2', readFileSync(ffmpegJpeg)]);
+      } catch {
+        // no ffmpeg: the sharp-made cases above still cover the decoder
+      }
+      for (const [what, jpeg] of made) {
+        const fast = await decodeFast(jpeg, 1e9);
+        expect(fast, what).toBeDefined();
+        const viaSharp = await withSharp(() => decodeImage(jpeg));
+        const via = await decodeImage(jpeg);
+        expect({ what, w: via.width, h: via.height, f: via.format }).toEqual({ what, w: viaSharp.width, h: viaSharp.height, f: viaSharp.format });
+        expect(bytesOf(via).equals(bytesOf(viaSharp)), what).toBe(true);
+      }
+      const file = join(dir, 'photo.jpg');
+      writeFileSync(file, made[0]![1]);
+      expect(bytesOf(await decodeImage(file)).equals(bytesOf(await withSharp(() => decodeImage(file))))).toBe(true);
+      expect(await decodeFast(file, 1e9)).toBeDefined();
+    });
+
+    it('declines gray, CMYK and ICC-profile JPEGs; decodeImage gives sharp result for them', async () => {
+      const base = sharp(photo).resize(64, 48);
+      for (const [what, jpeg] of [
+        ['gray', await base.clone().toColourspace('b-w').jpeg().toBuffer()],
+        ['CMYK', await base.clone().toColourspace('cmyk').jpeg().toBuffer()],
+        ['ICC profile', await base.clone().withIccProfile('p3').jpeg().toBuffer()],
+      ] as const) {
+        expect(await decodeFast(jpeg, 1e9), what).toBeUndefined();
+        const viaSharp = await withSharp(() => decodeImage(jpeg));
+        const via = await decodeImage(jpeg);
+        expect(via.format, what).toBe(viaSharp.format);
+        expect(bytesOf(via).equals(bytesOf(viaSharp)), what).toBe(true);
+      }
+    });
+
+    it('damaged and truncated JPEGs and the pixel limit: declined, and the outcome is sharp\'s; no crash on 120 mutations', async () => {
+      const good = await sharp(photo).resize(80, 60).jpeg({ quality: 80 }).toBuffer();
+      expect(await decodeFast(good, 80 * 60 - 1)).toBeUndefined();
+      await expect(decodeImage(good, { limitInputPixels: 100 })).rejects.toMatchObject({ code: 'ERR_DINO_INVALID_IMAGE', message: /larger than the limit of 100 pixels/ });
+      const outcome = async (input: Uint8Array): Promise<string> =>
+        decodeImage(input).then((d) => `${d.width}x${d.height} ${d.format} ${crc32(Buffer.from(d.data.buffer, d.data.byteOffset, d.data.byteLength).subarray(0, d.rowBytes * d.height))}`, (e: { code?: string }) => String(e.code));
+      let state = 777;
+      const rand = (n: number): number => {
+        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+        return state % n;
+      };
+      let declined = 0;
+      for (let i = 0; i < 120; i++) {
+        const b = Buffer.from(good);
+        const input = i % 3 === 0 ? b.subarray(0, 4 + rand(b.length - 4)) : b;
+        if (i % 3 !== 0) for (let k = 0; k <= i % 4; k++) b.writeUInt8(rand(256), 2 + rand(b.length - 2));
+        if ((await decodeFast(input, 1e9)) === undefined) declined++;
+        expect(await outcome(input), `mutation ${i}`).toBe(await withSharp(() => outcome(input)));
+      }
+      expect(declined).toBeGreaterThan(0);
     });
   });
 });
