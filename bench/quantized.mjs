@@ -66,9 +66,16 @@ for (const [dtype, file] of Object.entries(files)) {
     await native().preprocess({ pixels: img.data, width: img.width, height: img.height, rowBytes: img.rowBytes, format: nativeFormat(img.format),
       outWidth: size, outHeight: size, mean: new Float32Array(model.info.mean), std: new Float32Array(model.info.std), out: input });
     const feeds = { pixel_values: new ort.Tensor('float32', input, [1, 3, size, size]) };
+    const parts = { decode: [], preprocess: [], inference: [] };
     const once = {
       raw: async () => raw.run(feeds),
-      dinov3: async () => (await model.extract(image)).dispose(),
+      dinov3: async () => {
+        const f = await model.extract(image);
+        parts.decode.push(f.timings.decodeMs);
+        parts.preprocess.push(f.timings.preprocessMs);
+        parts.inference.push(f.timings.inferenceMs);
+        f.dispose();
+      },
       tfjs: async () => extractor(image),
     };
     for (const fn of Object.values(once)) await fn();
@@ -84,7 +91,8 @@ for (const [dtype, file] of Object.entries(files)) {
       return {};
     });
     const md = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
-    rows.push({ dtype, label, ...md, others: m.others, seconds: m.seconds });
+    const ours = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, median(v.slice(1))])); // the warm-up call dropped
+    rows.push({ dtype, label, ...md, ...ours, others: m.others, seconds: m.seconds });
   }
   await model.dispose();
   await raw.release();
@@ -117,10 +125,10 @@ for (const variant of ['q8', 'fp16']) {
 await float.dispose();
 
 console.log(`\n# quantised vs float, ViT-S/16-shaped synthetic pair, ${size}x${size}, ${machine()}, ${new Date().toISOString().slice(0, 10)}, medians of ${runs}\n`);
-console.log('| file (transformers.js dtype) | photo | raw run (spinning off) | dinov3-trt extract | transformers.js | overhead vs raw | speed-up vs transformers.js | other processes |');
-console.log('|---|---|---:|---:|---:|---:|---:|---:|');
+console.log('| file (transformers.js dtype) | photo | raw run (spinning off) | dinov3-trt extract | its decode | its preprocess | its inference | transformers.js | overhead vs raw | speed-up vs transformers.js | other processes |');
+console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
-  console.log(`| ${fileNames[r.dtype]} | ${r.label} | ${r.raw.toFixed(1)} ms | ${r.dinov3.toFixed(1)} ms | ${r.tfjs.toFixed(1)} ms | ${((r.dinov3 / r.raw - 1) * 100).toFixed(1)} % | ${(r.tfjs / r.dinov3).toFixed(2)}x | ${othersText(r)} |`);
+  console.log(`| ${fileNames[r.dtype]} | ${r.label} | ${r.raw.toFixed(1)} ms | ${r.dinov3.toFixed(1)} ms | ${r.decode.toFixed(1)} ms | ${r.preprocess.toFixed(1)} ms | ${r.inference.toFixed(1)} ms | ${r.tfjs.toFixed(1)} ms | ${((r.dinov3 / r.raw - 1) * 100).toFixed(1)} % | ${(r.tfjs / r.dinov3).toFixed(2)}x | ${othersText(r)} |`);
 }
 for (const [variant, c] of Object.entries(cos)) {
   console.log(`${variant} against fp32 (our extract, both photos, every token): per-token cosine mean ${(c.reduce((a, b) => a + b, 0) / c.length).toFixed(5)}, min ${Math.min(...c).toFixed(5)} over ${c.length} tokens`);
