@@ -73,6 +73,10 @@ bool has_icc_profile(const uint8_t* data, size_t size) {
   static const char kIcc[] = "ICC_PROFILE";
   for (size_t pos = 2; pos + 4 <= size && data[pos] == 0xff;) {
     const uint8_t marker = data[pos + 1];
+    if (marker == 0xff) {  // a fill byte before the marker
+      ++pos;
+      continue;
+    }
     if (marker == 0xda || marker == 0xd9) return false;  // start of scan, end of image
     const size_t length = (size_t{data[pos + 2]} << 8) | data[pos + 3];
     if (marker == 0xe2 && length >= 2 + sizeof(kIcc) && pos + 4 + sizeof(kIcc) <= size &&
