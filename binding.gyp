@@ -29,6 +29,7 @@
         "native/core/resize_rows.cc",
         "native/core/resize_x86.cc",
         "native/core/similarity.cc",
+        "native/core/system_library.cc",
         "native/addon/addon.cc",
         "native/addon/analysis_ops.cc",
         "native/addon/analysis_results.cc",

@@ -2,17 +2,13 @@
 
 #include <cstdio>
 
+#include "decline.h"
 #include "inflate.h"
 #include "jpeg.h"
 #include "png.h"
 
 namespace dinov3 {
 namespace {
-
-bool decline(std::string* reason, const std::string& why) {
-  if (reason) *reason = why;
-  return false;
-}
 
 std::shared_ptr<uint8_t> allocate(int width, int height, int channels) {
   // Not zeroed: the decoders write every byte.

@@ -1,8 +1,8 @@
 #include "inflate.h"
 
-#include <dlfcn.h>
-
 #include <memory>
+
+#include "system_library.h"
 
 namespace dinov3 {
 namespace {
@@ -15,35 +15,15 @@ using ZlibDecompressFn = int (*)(Decompressor*, const void*, size_t, void*, size
 using Crc32Fn = uint32_t (*)(uint32_t, const void*, size_t);
 
 struct Library {
-  AllocFn alloc = nullptr;
-  FreeFn free = nullptr;
-  ZlibDecompressFn zlib_decompress = nullptr;
-  Crc32Fn crc32 = nullptr;
-  std::string status;
-
-  Library() {
-    void* handle = dlopen("libdeflate.so.0", RTLD_NOW | RTLD_LOCAL);
-    if (handle == nullptr) {
-      const char* why = dlerror();
-      status = why ? why : "libdeflate.so.0 not found";
-      return;
-    }
-    alloc = reinterpret_cast<AllocFn>(dlsym(handle, "libdeflate_alloc_decompressor"));
-    free = reinterpret_cast<FreeFn>(dlsym(handle, "libdeflate_free_decompressor"));
-    zlib_decompress = reinterpret_cast<ZlibDecompressFn>(dlsym(handle, "libdeflate_zlib_decompress"));
-    crc32 = reinterpret_cast<Crc32Fn>(dlsym(handle, "libdeflate_crc32"));
-    if (!alloc || !free || !zlib_decompress || !crc32) {
-      alloc = nullptr;
-      status = "libdeflate.so.0 lacks an expected function";
-      return;
-    }
-    status = "libdeflate.so.0";
-  }
-  bool ok() const { return alloc != nullptr; }
+  SystemLibrary lib{"libdeflate.so.0"};
+  AllocFn alloc = lib.function<AllocFn>("libdeflate_alloc_decompressor");
+  FreeFn free = lib.function<FreeFn>("libdeflate_free_decompressor");
+  ZlibDecompressFn zlib_decompress = lib.function<ZlibDecompressFn>("libdeflate_zlib_decompress");
+  Crc32Fn crc32 = lib.function<Crc32Fn>("libdeflate_crc32");
 };
 
 const Library& library() {
-  static const Library lib;  // handle kept for the life of the process
+  static const Library lib;  // opened once, kept for the life of the process
   return lib;
 }
 
@@ -58,9 +38,9 @@ Decompressor* thread_decompressor() {
 
 }  // namespace
 
-bool fast_inflate_available() { return library().ok(); }
+bool fast_inflate_available() { return library().lib.ok(); }
 
-std::string fast_inflate_status() { return library().status; }
+std::string fast_inflate_status() { return library().lib.status(); }
 
 bool zlib_inflate_exact(const uint8_t* in, size_t in_size, uint8_t* out, size_t out_size) {
   if (!fast_inflate_available()) return false;

@@ -1,9 +1,10 @@
 #include "jpeg.h"
 
-#include <dlfcn.h>
-
 #include <cstring>
 #include <memory>
+
+#include "decline.h"
+#include "system_library.h"
 
 namespace dinov3 {
 namespace {
@@ -19,37 +20,16 @@ constexpr int kPixelFormatRgb = 0;  // TJPF_RGB
 constexpr int kColorspaceYCbCr = 1;  // TJCS_YCbCr (TJCS_RGB 0, GRAY 2, CMYK 3, YCCK 4)
 
 struct Library {
-  InitFn init = nullptr;
-  DestroyFn destroy = nullptr;
-  HeaderFn header = nullptr;
-  DecompressFn decompress = nullptr;
-  ErrorFn error = nullptr;
-  std::string status;
-
-  Library() {
-    void* handle = dlopen("libturbojpeg.so.0", RTLD_NOW | RTLD_LOCAL);
-    if (handle == nullptr) {
-      const char* why = dlerror();
-      status = why ? why : "libturbojpeg.so.0 not found";
-      return;
-    }
-    init = reinterpret_cast<InitFn>(dlsym(handle, "tjInitDecompress"));
-    destroy = reinterpret_cast<DestroyFn>(dlsym(handle, "tjDestroy"));
-    header = reinterpret_cast<HeaderFn>(dlsym(handle, "tjDecompressHeader3"));
-    decompress = reinterpret_cast<DecompressFn>(dlsym(handle, "tjDecompress2"));
-    error = reinterpret_cast<ErrorFn>(dlsym(handle, "tjGetErrorStr2"));
-    if (!init || !destroy || !header || !decompress || !error) {
-      init = nullptr;
-      status = "libturbojpeg.so.0 lacks an expected function";
-      return;
-    }
-    status = "libturbojpeg.so.0";
-  }
-  bool ok() const { return init != nullptr; }
+  SystemLibrary lib{"libturbojpeg.so.0"};
+  InitFn init = lib.function<InitFn>("tjInitDecompress");
+  DestroyFn destroy = lib.function<DestroyFn>("tjDestroy");
+  HeaderFn header = lib.function<HeaderFn>("tjDecompressHeader3");
+  DecompressFn decompress = lib.function<DecompressFn>("tjDecompress2");
+  ErrorFn error = lib.function<ErrorFn>("tjGetErrorStr2");
 };
 
 const Library& library() {
-  static const Library lib;  // handle kept for the life of the process
+  static const Library lib;  // opened once, kept for the life of the process
   return lib;
 }
 
@@ -60,11 +40,6 @@ Handle thread_handle() {
   };
   thread_local std::unique_ptr<void, Deleter> h(library().init());
   return h.get();
-}
-
-bool decline(std::string* reason, const std::string& why) {
-  if (reason) *reason = why;
-  return false;
 }
 
 // True when an APP2 ICC_PROFILE segment comes before the image data (sharp would convert
@@ -90,9 +65,9 @@ bool has_icc_profile(const uint8_t* data, size_t size) {
 
 }  // namespace
 
-bool fast_jpeg_available() { return library().ok(); }
+bool fast_jpeg_available() { return library().lib.ok(); }
 
-std::string fast_jpeg_status() { return library().status; }
+std::string fast_jpeg_status() { return library().lib.status(); }
 
 bool is_jpeg(const uint8_t* data, size_t size) { return size >= 4 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff; }
 

@@ -4,6 +4,7 @@
 #include <memory>
 #include <vector>
 
+#include "decline.h"
 #include "inflate.h"
 
 namespace dinov3 {
@@ -13,11 +14,6 @@ constexpr uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
 uint32_t be32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
-}
-
-bool decline(std::string* reason, const std::string& why) {
-  if (reason) *reason = why;
-  return false;
 }
 
 bool is_type(const uint8_t* type, const char* name) { return std::memcmp(type, name, 4) == 0; }
