@@ -18,7 +18,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
-import { cliArg, conformanceImage, machine, median, root } from './models.mjs';
+import { cliArg, conformanceImage, interleaved, machine, medians, root } from './models.mjs';
 
 const require = createRequire(import.meta.url);
 const sharp = require('sharp');
@@ -62,18 +62,7 @@ for (const [kind, path] of Object.entries(photos)) {
     preprocess: () => native().preprocess({ pixels: img.data, width: img.width, height: img.height, rowBytes: img.rowBytes,
       format: nativeFormat(img.format), outWidth: 224, outHeight: 224, mean, std, out }),
   };
-  const times = Object.fromEntries(Object.keys(stages).map((k) => [k, []]));
-  for (const fn of Object.values(stages)) await fn();
-  const m = await measured(async () => {
-    for (let r = 0; r < runs; r++) {
-      for (const [k, fn] of Object.entries(stages)) {
-        const t = performance.now();
-        await fn();
-        times[k].push(performance.now() - t);
-      }
-    }
-    return {};
-  });
-  const md = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v).toFixed(2)]));
+  const m = await measured(() => interleaved(stages, runs));
+  const md = Object.fromEntries(Object.entries(medians(m.times)).map(([k, v]) => [k, v.toFixed(2)]));
   console.log(`| ${kind} ${img.width}x${img.height} ${img.format} | ${md.read} | ${md.decode} | ${md.srgb} | ${md.library} | ${md.librarySharp} | ${md.copy} | ${md.preprocess} | ${othersText(m)} |`);
 }

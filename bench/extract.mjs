@@ -14,13 +14,10 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
-
-import { cliArg, conformanceImage, huggingFaceFolder, machine, median, realSizeModel, root } from './models.mjs';
+import { cliArg, conformanceImage, extractStep, huggingFaceFolder, interleaved, libraryInput, machine, medians, realSizeModel, root, splitMedians } from './models.mjs';
 
 const require = createRequire(import.meta.url);
 const { loadModel } = require(join(root, 'dist', 'index.js'));
-const { native } = require(join(root, 'dist', 'binding.js'));
-const { decodeImage, nativeFormat } = require(join(root, 'dist', 'image', 'input.js'));
 const { measured, othersText } = require('./cpu-load.cjs');
 // The raw session and transformers.js load onnxruntime-node themselves: the library's privacy
 // defaults (telemetry off) go first, as they would in a service that uses the library.
@@ -57,40 +54,16 @@ for (const size of [224, 448]) {
   const extractor = await pipeline('image-feature-extraction', huggingFaceFolder(name, size), { dtype: 'fp32', local_files_only: true });
   for (const { label, image } of CASES.filter((k) => k.size === size)) {
     // The raw run gets the exact tensor our preprocessing makes (its cost is not counted).
-    const img = await decodeImage(image);
-    const input = new Float32Array(3 * size * size);
-    await native().preprocess({ pixels: img.data, width: img.width, height: img.height, rowBytes: img.rowBytes, format: nativeFormat(img.format),
-      outWidth: size, outHeight: size, mean: new Float32Array(model.info.mean), std: new Float32Array(model.info.std), out: input });
-    const feeds = { pixel_values: new ort.Tensor('float32', input, [1, 3, size, size]) };
-
-    const times = { raw: [], rawNoSpin: [], dinov3: [], tfjs: [] };
-    const parts = { decode: [], preprocess: [], inference: [] };
-    const once = {
+    const feeds = { pixel_values: new ort.Tensor('float32', await libraryInput(image, size, model.info), [1, 3, size, size]) };
+    const steps = {
       raw: async () => raw.run(feeds),
       rawNoSpin: async () => rawNoSpin.run(feeds),
-      dinov3: async () => {
-        const f = await model.extract(image);
-        parts.decode.push(f.timings.decodeMs);
-        parts.preprocess.push(f.timings.preprocessMs);
-        parts.inference.push(f.timings.inferenceMs);
-        f.dispose();
-      },
+      dinov3: extractStep(model, image),
       tfjs: async () => extractor(image),
     };
-    for (const k of Object.keys(once)) await once[k](); // warm-up
-    for (const v of Object.values(parts)) v.length = 0;
-    const { others, seconds } = await measured(async () => {
-      for (let i = 0; i < runs; i++) {
-        for (const k of Object.keys(once)) {
-          const t = performance.now();
-          await once[k]();
-          times[k].push(performance.now() - t);
-        }
-      }
-      return {};
-    });
-    const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
-    const split = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, median(v)]));
+    const { times, extras, others, seconds } = await measured(() => interleaved(steps, runs));
+    const m = medians(times);
+    const split = splitMedians(extras.dinov3);
     rows.push({ label, size, ...m, split, overhead: m.dinov3 / m.rawNoSpin - 1, speedup: m.tfjs / m.dinov3, others, seconds });
   }
   await model.dispose();
@@ -121,19 +94,9 @@ for (const size of [224, 448]) {
     dinov3Array: async () => (await model.extract(requests)).forEach((f) => f.dispose()),
     tfjs: async () => Promise.all(requests.map((r) => extractor(r))),
   };
-  for (const k of Object.keys(run)) await run[k]();
-  const times = { dinov3: [], dinov3Sessions2: [], dinov3Array: [], tfjs: [] };
-  const { others, seconds } = await measured(async () => {
-    for (let i = 0; i < Math.max(5, Math.ceil(runs / 2)); i++) {
-      for (const k of Object.keys(run)) {
-        const t = performance.now();
-        await run[k]();
-        times[k].push(performance.now() - t);
-      }
-    }
-    return {};
-  });
-  concurrent = { requests: requests.length, dinov3: median(times.dinov3), sessions2: median(times.dinov3Sessions2), array: median(times.dinov3Array), tfjs: median(times.tfjs), others, seconds };
+  const { times, others, seconds } = await measured(() => interleaved(run, Math.max(5, Math.ceil(runs / 2))));
+  const md = medians(times);
+  concurrent = { requests: requests.length, dinov3: md.dinov3, sessions2: md.dinov3Sessions2, array: md.dinov3Array, tfjs: md.tfjs, others, seconds };
   await model.dispose();
   await model2.dispose();
 }

@@ -16,13 +16,11 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
-import { cache, cliArg, conformanceImage, machine, median, realSizeModel, root } from './models.mjs';
+import { cache, cliArg, conformanceImage, extractStep, interleaved, libraryInput, machine, medians, realSizeModel, root, splitMedians } from './models.mjs';
 
 const require = createRequire(import.meta.url);
 const { loadModel } = require(join(root, 'dist', 'index.js'));
 const { buildTinyDinov3 } = require(join(root, 'dist', 'onnx', 'tiny-dinov3.js'));
-const { native } = require(join(root, 'dist', 'binding.js'));
-const { decodeImage, nativeFormat } = require(join(root, 'dist', 'image', 'input.js'));
 const { measured, othersText } = require('./cpu-load.cjs');
 require(join(root, 'dist', 'privacy.js')).applyPrivacyDefaults();
 const ort = (await import('onnxruntime-node')).default;
@@ -61,37 +59,15 @@ for (const [dtype, file] of Object.entries(files)) {
   const model = await loadModel(file, { size });
   const extractor = await pipeline('image-feature-extraction', dir, { dtype, local_files_only: true });
   for (const [label, image] of Object.entries(images)) {
-    const img = await decodeImage(image);
-    const input = new Float32Array(3 * size * size);
-    await native().preprocess({ pixels: img.data, width: img.width, height: img.height, rowBytes: img.rowBytes, format: nativeFormat(img.format),
-      outWidth: size, outHeight: size, mean: new Float32Array(model.info.mean), std: new Float32Array(model.info.std), out: input });
-    const feeds = { pixel_values: new ort.Tensor('float32', input, [1, 3, size, size]) };
-    const parts = { decode: [], preprocess: [], inference: [] };
-    const once = {
+    const feeds = { pixel_values: new ort.Tensor('float32', await libraryInput(image, size, model.info), [1, 3, size, size]) };
+    const steps = {
       raw: async () => raw.run(feeds),
-      dinov3: async () => {
-        const f = await model.extract(image);
-        parts.decode.push(f.timings.decodeMs);
-        parts.preprocess.push(f.timings.preprocessMs);
-        parts.inference.push(f.timings.inferenceMs);
-        f.dispose();
-      },
+      dinov3: extractStep(model, image),
       tfjs: async () => extractor(image),
     };
-    for (const fn of Object.values(once)) await fn();
-    const times = { raw: [], dinov3: [], tfjs: [] };
-    const m = await measured(async () => {
-      for (let i = 0; i < runs; i++) {
-        for (const [k, fn] of Object.entries(once)) {
-          const t = performance.now();
-          await fn();
-          times[k].push(performance.now() - t);
-        }
-      }
-      return {};
-    });
-    const md = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
-    const ours = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, median(v.slice(1))])); // the warm-up call dropped
+    const m = await measured(() => interleaved(steps, runs));
+    const md = medians(m.times);
+    const ours = splitMedians(m.extras.dinov3);
     rows.push({ dtype, label, ...md, ...ours, others: m.others, seconds: m.seconds });
   }
   await model.dispose();
